@@ -1,0 +1,1 @@
+"""The running bot: channel adapters, the app that executes flows, scheduler and CLI."""

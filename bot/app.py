@@ -1,0 +1,413 @@
+"""The app: the composition root that runs the flows and executes their actions.
+
+channel adapter --event--> App --(state, event, now)--> flows --(state, actions)--> App
+The App loads and saves state in one transaction per event, then delivers messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from flows import conversation, handover
+from flows.actions import (
+    Action,
+    Audit,
+    CommandReply,
+    CreateHandover,
+    EndConversation,
+    ForgetParent,
+    NotifyLoket,
+    Register,
+    RemoveCopies,
+    Reply,
+    RoomPost,
+    SetPurgeDeadline,
+    UrgentFlag,
+)
+from flows.context import FlowContext
+from flows.domain import LOKET
+from flows.events import (
+    Claim,
+    Close,
+    ConversationExpired,
+    Forget,
+    HandoverEvent,
+    HandoverView,
+    Offer,
+    ParentCommand,
+    ParentEvent,
+    Release,
+    Reroute,
+    Staff,
+    Tick,
+)
+from flows.room_commands import (
+    ALL_PARTNERS_WORDS,
+    CLOSE_REASON_WORDS,
+    LOKET_ONLY,
+    BadCommand,
+    RoomCommand,
+    parse_room_command,
+)
+from flows.state import ConversationState
+from storage.repository import Repository, Store
+
+from .gateways import ParentGateway, RoomGateway
+
+log = logging.getLogger("cjgbot.app")
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class _Outbox:
+    """Messages to deliver once the transaction is committed."""
+
+    replies: list[Reply] = field(default_factory=list)
+    posts: list[RoomPost] = field(default_factory=list)
+    redactions: list[tuple[str, str]] = field(default_factory=list)
+    command_replies: list[str] = field(default_factory=list)
+
+
+class App:
+    def __init__(
+        self,
+        store: Store,
+        contexts: dict[str, FlowContext],
+        rooms: RoomGateway,
+        conversation_idle: timedelta = timedelta(hours=48),
+        clock: Clock = utc_now,
+    ) -> None:
+        self.store = store
+        self.contexts = contexts  # per channel name
+        self.rooms = rooms
+        self.parents: dict[str, ParentGateway] = {}
+        self.idle = conversation_idle
+        self.clock = clock
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def add_parent_channel(self, name: str, gateway: ParentGateway) -> None:
+        self.parents[name] = gateway
+
+    @property
+    def staff_context(self) -> FlowContext:
+        return next(iter(self.contexts.values()))
+
+    def _lock(self, key: str) -> asyncio.Lock:
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        return lock
+
+    # --- parents ---
+
+    async def handle_parent(self, channel: str, address: str, event: ParentEvent) -> None:
+        """Run one parent event through the conversation flow and deliver the result."""
+        ctx = self.contexts[channel]
+        async with self._lock(f"{channel}:{address}"):
+            now = self.clock()
+            outbox = _Outbox()
+            async with self.store.transaction() as repo:
+                found = await repo.find_conversation(channel, address, lock=True)
+                state = found.state if found else ConversationState()
+                conv_id = found.id if found else None
+                if isinstance(event, ParentCommand) and event.name == "mijngegevens" and conv_id:
+                    event = ParentCommand(event.name, event.arg, await self._views(repo, conv_id))
+                new_state, actions = conversation.handle(state, event, now, ctx)
+                log.info(
+                    "parent_event",
+                    extra={
+                        "event_type": type(event).__name__,
+                        "step": new_state.step.value,
+                        "channel": channel,
+                    },
+                )
+                forget = any(isinstance(a, ForgetParent) for a in actions)
+                expires_at = now + self.idle
+                for action in actions:
+                    if isinstance(action, EndConversation):
+                        expires_at = min(expires_at, action.purge_at)
+                if conv_id is None and not forget:
+                    conv_id = await repo.save_conversation(
+                        None, channel, address, new_state, now, expires_at, None
+                    )
+                await self._execute(repo, conv_id, new_state, actions, now, outbox, ctx)
+                if forget and conv_id is not None:
+                    await repo.delete_conversation(conv_id)
+                elif conv_id is not None:
+                    await repo.save_conversation(
+                        conv_id, channel, address, new_state, now, expires_at, None
+                    )
+            await self._deliver(outbox, channel, address, conv_id if not forget else None)
+
+    async def _views(self, repo: Repository, conv_id: str) -> tuple[HandoverView, ...]:
+        views = []
+        for item in await repo.handovers_of(conv_id):
+            details = item.details
+            views.append(
+                HandoverView(
+                    number=item.number,
+                    status=item.state.status.value,
+                    purge_at=item.state.purge_at,
+                    summary=details.summary if details else None,
+                    contact=details.contact if details else None,
+                )
+            )
+        return tuple(views)
+
+    async def _execute(
+        self,
+        repo: Repository,
+        conv_id: str | None,
+        state: ConversationState,
+        actions: list[Action],
+        now: datetime,
+        outbox: _Outbox,
+        ctx: FlowContext,
+    ) -> None:
+        for action in actions:
+            if isinstance(action, Reply):
+                outbox.replies.append(action)
+            elif isinstance(action, Register):
+                await repo.register(action.registration)
+            elif isinstance(action, Audit):
+                await repo.audit(
+                    now, action.event, action.actor_role, action.organisation, action.handover
+                )
+            elif isinstance(action, CreateHandover):
+                created = await repo.create_handover(
+                    conv_id, action.targets, action.urgent, action.details, now
+                )
+                state.handovers.append(created.number)
+                await repo.audit(now, "handover_created", "parent", None, created.number)
+                await self._run_handover(repo, created.number, Offer(), now, outbox)
+            elif isinstance(action, UrgentFlag):
+                category = self._category_label(action.category)
+                text = ctx.catalogue.get(
+                    "room_urgent_flag", "nl", category=category, channel=ctx.channel, followup=""
+                )
+                outbox.posts.append(RoomPost(LOKET, text, "note"))
+            elif isinstance(action, NotifyLoket):
+                text = ctx.catalogue.get(action.key, "nl", **action.params)
+                outbox.posts.append(RoomPost(LOKET, text, "note"))
+            elif isinstance(action, ForgetParent) and conv_id is not None:
+                for item in await repo.handovers_of(conv_id):
+                    await self._run_handover(repo, item.number, Forget(), now, outbox)
+
+    def _category_label(self, category: str) -> str:
+        catalogue = self.staff_context.catalogue
+        try:
+            return catalogue.get(f"crisis_category_{category}", "nl")
+        except KeyError:
+            return catalogue.get("crisis_category_other", "nl")
+
+    async def _run_handover(
+        self, repo: Repository, number: int, event: HandoverEvent, now: datetime, outbox: _Outbox
+    ) -> bool:
+        item = await repo.get_handover(number, lock=True)
+        if item is None:
+            return False
+        new_state, actions = handover.handle(
+            item.state, item.details, event, now, self.staff_context
+        )
+        await repo.save_handover(new_state, forget_details=new_state.forgotten)
+        for action in actions:
+            if isinstance(action, RoomPost):
+                outbox.posts.append(action)
+            elif isinstance(action, RemoveCopies):
+                posts = await repo.room_posts(number, action.rooms, action.kinds)
+                outbox.redactions.extend((p.room, p.message_ref) for p in posts)
+                await repo.mark_redacted([p.id for p in posts])
+            elif isinstance(action, Audit):
+                await repo.audit(
+                    now, action.event, action.actor_role, action.organisation, action.handover
+                )
+            elif isinstance(action, CommandReply):
+                outbox.command_replies.append(action.text)
+            elif isinstance(action, SetPurgeDeadline):
+                pass  # stored with the handover state (purge_at column)
+        return True
+
+    async def _deliver(
+        self, outbox: _Outbox, channel: str | None, address: str | None, conv_id: str | None
+    ) -> None:
+        sent_personal: list[str] = []
+        if channel is not None and address is not None and outbox.replies:
+            gateway = self.parents[channel]
+            for reply in outbox.replies:
+                ref = await gateway.send(address, reply)
+                if reply.personal and ref is not None:
+                    sent_personal.append(ref)
+        refs: list[tuple[RoomPost, str]] = []
+        for room, message_ref in outbox.redactions:
+            await self.rooms.redact(room, message_ref)
+        for post in outbox.posts:
+            ref = await self.rooms.post(post.room, post.text, post.kind, post.handover)
+            if ref is not None and post.handover is not None:
+                refs.append((post, ref))
+        if refs or (sent_personal and conv_id):
+            now = self.clock()
+            async with self.store.transaction() as repo:
+                for post, ref in refs:
+                    assert post.handover is not None
+                    await repo.add_room_post(post.handover, post.room, post.kind, ref, now)
+                if conv_id:
+                    for ref in sent_personal:
+                        await repo.add_parent_message(conv_id, ref, now)
+
+    # --- staff in rooms ---
+
+    async def handle_room_message(self, room: str, staff: Staff, text: str) -> list[str]:
+        """A message in the loket room or a partner room; returns the bot's answers there."""
+        parsed = parse_room_command(text)
+        if parsed is None:
+            return []
+        catalogue = self.staff_context.catalogue
+        if isinstance(parsed, BadCommand):
+            return [catalogue.get(parsed.reason, "nl", partners=self._partner_list())]
+        return await self.run_room_command(room, staff, parsed)
+
+    def _partner_list(self) -> str:
+        return ", ".join(self.staff_context.partners)
+
+    async def run_room_command(self, room: str, staff: Staff, command: RoomCommand) -> list[str]:
+        catalogue = self.staff_context.catalogue
+        now = self.clock()
+        if command.name == "help":
+            return [catalogue.get("room_help", "nl")]
+        if command.name in LOKET_ONLY and room != LOKET:
+            await self._audit_refusal(now, f"{command.name}_refused_room", staff)
+            return [catalogue.get("room_not_allowed", "nl")]
+        if command.name == "open":
+            return [await self._open_overview()]
+        assert command.number is not None
+        event = self._room_event(command, staff)
+        if isinstance(event, str):
+            return [catalogue.get(event, "nl", partners=self._partner_list())]
+        return await self._handover_event(command.number, event, staff)
+
+    def _room_event(self, command: RoomCommand, staff: Staff) -> HandoverEvent | str:
+        if command.name == "claim":
+            return Claim(staff)
+        if command.name == "release":
+            return Release(staff)
+        if command.name == "route":
+            if command.arg in ALL_PARTNERS_WORDS:
+                return Reroute(staff, None)
+            if command.arg in self.staff_context.partners:
+                return Reroute(staff, command.arg)
+            return "room_bad_partner"
+        reason = CLOSE_REASON_WORDS.get(command.arg or "afgehandeld")
+        return Close(staff, reason) if reason else "room_bad_command"
+
+    async def _handover_event(self, number: int, event: HandoverEvent, staff: Staff) -> list[str]:
+        catalogue = self.staff_context.catalogue
+        async with self._lock(f"handover:{number}"):
+            now = self.clock()
+            outbox = _Outbox()
+            async with self.store.transaction() as repo:
+                found = await self._run_handover(repo, number, event, now, outbox)
+                if not found:
+                    await repo.audit(
+                        now, "command_unknown_number", _role(staff), staff.organisation, None
+                    )
+            if not found:
+                return [catalogue.get("room_unknown_number", "nl", number=str(number))]
+            await self._deliver(outbox, None, None, None)
+            return outbox.command_replies
+
+    async def handle_reaction(
+        self, room: str, staff: Staff, message_ref: str, key: str
+    ) -> list[str]:
+        """A ✅ on a handover post claims it."""
+        if not key.startswith(("✅", "✔", "☑")):
+            return []
+        async with self.store.transaction() as repo:
+            post = await repo.find_post(room, message_ref)
+        if post is None or post.kind != "handover":
+            return []
+        return await self._handover_event(post.handover_number, Claim(staff), staff)
+
+    async def _audit_refusal(self, now: datetime, event: str, staff: Staff) -> None:
+        async with self.store.transaction() as repo:
+            await repo.audit(now, event, _role(staff), staff.organisation, None)
+
+    async def _open_overview(self) -> str:
+        ctx = self.staff_context
+        catalogue = ctx.catalogue
+        async with self.store.transaction() as repo:
+            items = await repo.open_handovers()
+        if not items:
+            return catalogue.get("room_open_none", "nl")
+        lines = [catalogue.get("room_open_header", "nl")]
+        months = catalogue.raw("months", "nl")
+        for item in items:
+            state = item.state
+            local = state.created_at.astimezone(ctx.office_hours.tz)
+            names = catalogue.join_names([ctx.partner_name(t) for t in state.targets])
+            label = (
+                "room_route_crisis"
+                if state.targets == [LOKET]
+                else "room_route_partner"
+                if len(state.targets) == 1
+                else "room_route_all"
+            )
+            lines.append(
+                catalogue.get(
+                    "room_open_line",
+                    "nl",
+                    number=str(state.number),
+                    route_label=catalogue.get(label, "nl"),
+                    organisations=names,
+                    since=f"{local.day} {months[local.month - 1]} {local:%H:%M}",
+                    urgent=catalogue.get("room_urgent", "nl") if state.urgent else "",
+                )
+            )
+        return "\n".join(lines)
+
+    # --- timers ---
+
+    async def tick(self) -> None:
+        """Reminders for unclaimed handovers and closing of idle conversations."""
+        now = self.clock()
+        async with self.store.transaction() as repo:
+            numbers = [item.number for item in await repo.open_handovers()]
+        for number in numbers:
+            outbox = _Outbox()
+            async with self.store.transaction() as repo:
+                await self._run_handover(repo, number, Tick(), now, outbox)
+            await self._deliver(outbox, None, None, None)
+        await self.expire_conversations(now)
+
+    async def expire_conversations(self, now: datetime) -> int:
+        count = 0
+        async with self.store.transaction() as repo:
+            expired = await repo.expired_conversations(now)
+            for found in expired:
+                ctx = self.contexts.get(found.channel, self.staff_context)
+                new_state, actions = conversation.handle(
+                    found.state, ConversationExpired(), now, ctx
+                )
+                outbox = _Outbox()
+                await self._execute(repo, found.id, new_state, actions, now, outbox, ctx)
+                live = [h for h in await repo.handovers_of(found.id)]
+                if live:
+                    await repo.save_conversation(
+                        found.id, found.channel, found.address, new_state, now, None, None
+                    )
+                else:
+                    await repo.delete_conversation(found.id)
+                count += 1
+        return count
+
+
+def _role(staff: Staff) -> str:
+    return "loket" if staff.organisation == LOKET else "partner"

@@ -1,0 +1,1 @@
+"""Channel adapters: thin translations between a chat platform and the app."""

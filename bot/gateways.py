@@ -1,0 +1,23 @@
+"""What the app needs from the channels: sending to parents and posting in rooms.
+
+Each channel adapter implements these small protocols; the app never knows which one.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from flows.actions import Reply
+
+
+class ParentGateway(Protocol):
+    async def send(self, address: str, reply: Reply) -> str | None:
+        """Send a reply to a parent's chat; return the message id (or None)."""
+
+
+class RoomGateway(Protocol):
+    async def post(self, room: str, text: str, kind: str, handover: int | None) -> str | None:
+        """Post in a logical room ('loket' or a partner id); return the message id."""
+
+    async def redact(self, room: str, message_ref: str) -> None:
+        """Remove an earlier post of the bot."""

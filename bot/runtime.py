@@ -1,0 +1,86 @@
+"""Building the bot from its settings: storage, NLU, texts, flow contexts and the app."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from nlu.pipeline import Nlu
+
+from bot.app import App, utc_now
+from bot.config import Settings
+from bot.gateways import RoomGateway
+from flows.context import FlowContext
+from flows.texts import Catalogue
+from nlu.responses import load_faq_answers
+from storage.crypto import FieldCipher
+from storage.database import open_database
+from storage.repository import Store
+
+CHANNELS = ("console", "telegram", "matrix")
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    store: Store
+    nlu: Nlu
+    app: App
+
+    async def close(self) -> None:
+        await self.store.close()
+
+
+def load_nlu(settings: Settings) -> Nlu:
+    kwargs = {}
+    if settings.nlu.cache_dir is not None:
+        kwargs["cache_dir"] = settings.nlu.cache_dir
+    nlu = Nlu.load(**kwargs)
+    if settings.nlu.fallback_threshold is not None:
+        nlu.fallback_threshold = settings.nlu.fallback_threshold
+    return nlu
+
+
+def flow_contexts(
+    settings: Settings, nlu: Nlu, catalogue: Catalogue | None = None
+) -> dict[str, FlowContext]:
+    catalogue = catalogue or Catalogue.load()
+    faq = load_faq_answers()
+    partners = settings.partner_map()
+    hours = settings.loket.office_hours()
+    return {
+        channel: FlowContext(
+            catalogue=catalogue,
+            partners=partners,
+            office_hours=hours,
+            understand=nlu.parse,
+            faq_answers=faq,
+            cjg_name=settings.cjg.name,
+            responsible=settings.cjg.responsible_organisation,
+            retention_days=settings.retention.days,
+            reminder_after_working_hours=settings.loket.reminder_after_working_hours,
+            channel=channel,
+        )
+        for channel in CHANNELS
+    }
+
+
+async def build_runtime(
+    settings: Settings,
+    rooms: RoomGateway,
+    clock: Callable[[], datetime] = utc_now,
+    nlu: Nlu | None = None,
+) -> Runtime:
+    cipher = FieldCipher.from_environment(settings.storage.key_file)
+    engine = await open_database(settings.storage.database_url)
+    store = Store(engine, cipher)
+    nlu = nlu or load_nlu(settings)
+    app = App(
+        store,
+        flow_contexts(settings, nlu),
+        rooms,
+        conversation_idle=timedelta(hours=settings.retention.conversation_idle_hours),
+        clock=clock,
+    )
+    return Runtime(settings, store, nlu, app)

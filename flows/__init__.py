@@ -1,0 +1,1 @@
+"""The conversation and the handover workflow: pure logic, no I/O."""

@@ -1,0 +1,185 @@
+"""The crisis lexicon: recognising acute danger, abuse, violence and suicidal thoughts.
+
+The expressions live in `nlu/data/crisis_lexicon.yml` (Dutch and English regexes
+with fragments and idioms to ignore; the file explains its format). This module
+folds a message (lower case, no accents, chat-speak expanded), blanks out harmless
+idioms and returns the first crisis category that matches. For crisis the lexicon
+prefers recall: a negation never suppresses a match.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+DEFAULT_LEXICON = Path(__file__).resolve().parent / "data" / "crisis_lexicon.yml"
+
+MAX_CHARS = 5000
+
+# Chat-speak and contractions, applied on the folded text (word-bounded).
+_CHAT = [
+    (re.compile(r"\b(?:m'n|mn|mijne)\b"), "mijn"),
+    (re.compile(r"\b(?:z'n|zn)\b"), "zijn"),
+    (re.compile(r"\bd'r\b"), "haar"),
+    (re.compile(r"(?:(?<=\s)|^)'?k\b(?!')"), "ik"),
+    (re.compile(r"\bnie\b"), "niet"),
+    (re.compile(r"\bda\b"), "dat"),
+    (re.compile(r"\b(?:gij|ge)\b"), "je"),
+    (re.compile(r"(?:(?<=\s)|^)(?:'m|em)\b"), "hem"),
+    (re.compile(r"(?:(?<=\s)|^)'t\b"), "het"),
+    (re.compile(r"\b(?:wilt|wil)\s*'?n\b"), "willen"),
+    (re.compile(r"\bdont\b"), "don't"),
+    (re.compile(r"\bdoesnt\b"), "doesn't"),
+    (re.compile(r"\bim\b"), "i'm"),
+]
+_SPACES = re.compile(r"\s+")
+_FRAGMENT = re.compile(r"\{([a-z_]+)\}")
+_SENTENCE_END = re.compile(r"[.!?\n]")
+
+
+def fold(text: str) -> str:
+    """Lower case, accents removed, quotes straightened, chat-speak expanded, spaces collapsed."""
+    text = text[:MAX_CHARS]
+    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("`", "'").replace("´", "'")
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    text = _SPACES.sub(" ", text).strip()
+    for pattern, repl in _CHAT:
+        text = pattern.sub(repl, text)
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    pattern: re.Pattern[str]
+    unless: re.Pattern[str] | None
+
+
+@dataclass(frozen=True, slots=True)
+class CrisisHit:
+    """One match: the category and the folded text span that matched."""
+
+    category: str
+    matched: str
+
+
+class CrisisLexicon:
+    """A compiled crisis lexicon."""
+
+    def __init__(
+        self,
+        categories: dict[str, list[_Rule]],
+        ignore: list[re.Pattern[str]],
+    ) -> None:
+        self._categories = categories
+        self._ignore = ignore
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        return tuple(self._categories)
+
+    @classmethod
+    def from_file(cls, path: Path | str = DEFAULT_LEXICON) -> CrisisLexicon:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        return cls.from_dict(data, name=str(path))
+
+    @classmethod
+    def from_dict(cls, data: object, name: str = "<lexicon>") -> CrisisLexicon:
+        if not isinstance(data, dict) or not isinstance(data.get("categories"), dict):
+            raise ValueError(f"{name}: expected a mapping with 'categories'")
+        fragments = {
+            str(k): "".join(str(v).split()) for k, v in (data.get("fragments") or {}).items()
+        }
+
+        def expand(source: str, where: str) -> re.Pattern[str]:
+            def sub(m: re.Match[str]) -> str:
+                key = m.group(1)
+                if key not in fragments:
+                    raise ValueError(f"{name}: {where}: unknown fragment {{{key}}}")
+                return f"(?:{fragments[key]})"
+
+            expanded = _FRAGMENT.sub(sub, source)
+            try:
+                return re.compile(expanded)
+            except re.error as exc:
+                raise ValueError(f"{name}: {where}: bad regex {source!r}: {exc}") from exc
+
+        ignore = [expand(str(p), "ignore") for p in data.get("ignore") or []]
+        categories: dict[str, list[_Rule]] = {}
+        for cat, spec in data["categories"].items():
+            patterns = spec.get("patterns") if isinstance(spec, dict) else None
+            if not patterns:
+                raise ValueError(f"{name}: category {cat!r} has no patterns")
+            rules: list[_Rule] = []
+            for entry in patterns:
+                if isinstance(entry, dict):
+                    pattern = expand(str(entry["pattern"]), str(cat))
+                    unless = expand(str(entry["unless"]), str(cat)) if entry.get("unless") else None
+                else:
+                    pattern, unless = expand(str(entry), str(cat)), None
+                rules.append(_Rule(pattern, unless))
+            categories[str(cat)] = rules
+        return cls(categories, ignore)
+
+    def prepare(self, text: str) -> str:
+        """The folded text with harmless idioms blanked out (what the rules see)."""
+        folded = fold(text)
+        for pattern in self._ignore:
+            folded = pattern.sub(" _ ", folded)
+        return folded
+
+    def hits(self, text: str) -> list[CrisisHit]:
+        """All categories that match, in lexicon order (one hit per category)."""
+        prepared = self.prepare(text)
+        out: list[CrisisHit] = []
+        for cat, rules in self._categories.items():
+            hit = self._match_category(prepared, rules)
+            if hit is not None:
+                out.append(CrisisHit(cat, hit))
+        return out
+
+    def match(self, text: str) -> str | None:
+        """The first matching category, or None."""
+        if not text or not text.strip():
+            return None
+        prepared = self.prepare(text)
+        for cat, rules in self._categories.items():
+            if self._match_category(prepared, rules) is not None:
+                return cat
+        return None
+
+    @staticmethod
+    def _match_category(prepared: str, rules: list[_Rule]) -> str | None:
+        for rule in rules:
+            for m in rule.pattern.finditer(prepared):
+                if rule.unless is not None and rule.unless.search(_sentence(prepared, m)):
+                    continue
+                return m.group(0)
+        return None
+
+
+def _sentence(text: str, m: re.Match[str]) -> str:
+    """The sentence(s) around a match."""
+    start = m.start()
+    while start > 0 and not _SENTENCE_END.match(text[start - 1]):
+        start -= 1
+    end = m.end()
+    while end < len(text) and not _SENTENCE_END.match(text[end]):
+        end += 1
+    return text[start:end]
+
+
+@lru_cache(maxsize=1)
+def default_lexicon() -> CrisisLexicon:
+    """The lexicon shipped with the bot, compiled once."""
+    return CrisisLexicon.from_file(DEFAULT_LEXICON)
+
+
+def crisis_match(text: str) -> str | None:
+    """The crisis category a message matches (e.g. "suicide"), or None."""
+    return default_lexicon().match(text)

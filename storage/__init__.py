@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy models, the repository, field encryption, retention and registration."""

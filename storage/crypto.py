@@ -1,0 +1,72 @@
+"""Field encryption at rest (Fernet from `cryptography`) and keyed lookup hashes.
+
+The key comes from the environment (CJGBOT_SECRET_KEY, one or more Fernet keys separated
+by commas, newest first, for rotation) or, for the embedded default, from a key file
+created on first run with mode 0600.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+ENV_KEY = "CJGBOT_SECRET_KEY"
+
+
+class KeyError_(Exception):
+    """The encryption key is missing or malformed (message names the source, never the key)."""
+
+
+class FieldCipher:
+    """Encrypts personal fields; derives lookup hashes so chat ids are never stored in clear."""
+
+    def __init__(self, keys: list[bytes]) -> None:
+        if not keys:
+            raise KeyError_("no encryption key")
+        try:
+            self._fernet = MultiFernet([Fernet(k) for k in keys])
+        except (ValueError, TypeError) as exc:
+            raise KeyError_("the encryption key is not a valid Fernet key") from exc
+        self._lookup_key = hashlib.sha256(b"cjgbot-lookup:" + keys[0]).digest()
+
+    @classmethod
+    def from_environment(cls, key_file: Path | None) -> FieldCipher:
+        """Key from CJGBOT_SECRET_KEY, else from `key_file` (created 0600 when missing)."""
+        env = os.environ.get(ENV_KEY, "").strip()
+        if env:
+            return cls([k.strip().encode() for k in env.split(",") if k.strip()])
+        if key_file is None:
+            raise KeyError_(f"set {ENV_KEY} or configure storage.key_file")
+        return cls([load_or_create_key_file(key_file)])
+
+    def encrypt(self, plain: str) -> bytes:
+        return self._fernet.encrypt(plain.encode("utf-8"))
+
+    def decrypt(self, token: bytes) -> str:
+        try:
+            return self._fernet.decrypt(token).decode("utf-8")
+        except InvalidToken as exc:
+            raise KeyError_("stored data cannot be decrypted with the configured key") from exc
+
+    def lookup(self, *parts: str) -> str:
+        """A keyed hash (HMAC-SHA256) of e.g. channel and chat id: findable, not readable."""
+        message = "\x1f".join(parts).encode("utf-8")
+        return hmac.new(self._lookup_key, message, hashlib.sha256).hexdigest()
+
+
+def load_or_create_key_file(path: Path) -> bytes:
+    if path.exists():
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            raise KeyError_(f"key file {path} must not be readable by others (chmod 600)")
+        return path.read_bytes().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = Fernet.generate_key()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(key + b"\n")
+    return key

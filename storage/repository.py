@@ -1,0 +1,357 @@
+"""The repository: loading and saving conversations, handovers, posts, audit, registrations.
+
+One `Repository` wraps one transaction (`Store.transaction()`); personal fields pass
+through the `FieldCipher` on their way in and out.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import asdict
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from flows.actions import HandoverDetails, Registration
+from flows.state import OPEN_STATUSES, ConversationState, HandoverState
+from storage.crypto import FieldCipher
+from storage.models import (
+    AuditRow,
+    ConversationRow,
+    HandoverRow,
+    ParentMessageRow,
+    RegistrationRow,
+    RoomPostRow,
+    SettingRow,
+)
+
+
+class Store:
+    """Entry point: an engine, a cipher, and transactions."""
+
+    def __init__(self, engine: AsyncEngine, cipher: FieldCipher) -> None:
+        self.engine = engine
+        self.cipher = cipher
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Repository]:
+        async with self._sessions() as session, session.begin():
+            yield Repository(session, self.cipher)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+class Conversation:
+    """A loaded conversation: its id, where to reply, and its state."""
+
+    def __init__(self, id: str, channel: str, address: str, state: ConversationState) -> None:
+        self.id = id
+        self.channel = channel
+        self.address = address
+        self.state = state
+
+
+class Handover:
+    def __init__(
+        self,
+        state: HandoverState,
+        details: HandoverDetails | None,
+        conversation_id: str | None,
+    ) -> None:
+        self.state = state
+        self.details = details
+        self.conversation_id = conversation_id
+
+    @property
+    def number(self) -> int:
+        return self.state.number
+
+
+class Repository:
+    def __init__(self, session: AsyncSession, cipher: FieldCipher) -> None:
+        self.session = session
+        self.cipher = cipher
+
+    # --- conversations ---
+
+    def user_key(self, channel: str, address: str) -> str:
+        return self.cipher.lookup(channel, address)
+
+    async def find_conversation(
+        self, channel: str, address: str, lock: bool = False
+    ) -> Conversation | None:
+        query = select(ConversationRow).where(
+            ConversationRow.user_key == self.user_key(channel, address)
+        )
+        if lock:
+            query = query.with_for_update()
+        row = (await self.session.execute(query)).scalar_one_or_none()
+        return None if row is None else self._conversation(row)
+
+    async def get_conversation(self, conversation_id: str) -> Conversation | None:
+        row = await self.session.get(ConversationRow, conversation_id)
+        return None if row is None else self._conversation(row)
+
+    def _conversation(self, row: ConversationRow) -> Conversation:
+        state = ConversationState.model_validate_json(self.cipher.decrypt(row.state))
+        return Conversation(row.id, row.channel, self.cipher.decrypt(row.address), state)
+
+    async def save_conversation(
+        self,
+        conversation_id: str | None,
+        channel: str,
+        address: str,
+        state: ConversationState,
+        now: datetime,
+        expires_at: datetime | None,
+        purge_at: datetime | None,
+    ) -> str:
+        blob = self.cipher.encrypt(state.model_dump_json())
+        if conversation_id is None:
+            conversation_id = uuid.uuid4().hex
+            self.session.add(
+                ConversationRow(
+                    id=conversation_id,
+                    channel=channel,
+                    user_key=self.user_key(channel, address),
+                    address=self.cipher.encrypt(address),
+                    state=blob,
+                    updated_at=now,
+                    expires_at=expires_at,
+                    purge_at=purge_at,
+                )
+            )
+            await self.session.flush()
+            return conversation_id
+        await self.session.execute(
+            update(ConversationRow)
+            .where(ConversationRow.id == conversation_id)
+            .values(state=blob, updated_at=now, expires_at=expires_at, purge_at=purge_at)
+        )
+        return conversation_id
+
+    async def delete_conversation(self, conversation_id: str) -> None:
+        await self.session.execute(
+            delete(ConversationRow).where(ConversationRow.id == conversation_id)
+        )
+
+    async def expired_conversations(self, now: datetime, limit: int = 500) -> list[Conversation]:
+        query = (
+            select(ConversationRow)
+            .where(ConversationRow.expires_at <= now)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        rows = (await self.session.execute(query)).scalars().all()
+        return [self._conversation(row) for row in rows]
+
+    # --- handovers ---
+
+    async def create_handover(
+        self,
+        conversation_id: str | None,
+        targets: tuple[str, ...],
+        urgent: bool,
+        details: HandoverDetails,
+        now: datetime,
+    ) -> Handover:
+        row = HandoverRow(
+            conversation_id=conversation_id,
+            status="created",
+            targets=list(targets),
+            urgent=urgent,
+            created_at=now,
+            purge_at=None,
+            purged=False,
+            state=b"",
+            details=self.cipher.encrypt(json.dumps(asdict(details))),
+        )
+        self.session.add(row)
+        await self.session.flush()
+        state = HandoverState(
+            number=row.number, targets=list(targets), urgent=urgent, created_at=now
+        )
+        row.state = self.cipher.encrypt(state.model_dump_json())
+        await self.session.flush()
+        return Handover(state, details, conversation_id)
+
+    async def get_handover(self, number: int, lock: bool = False) -> Handover | None:
+        query = select(HandoverRow).where(
+            HandoverRow.number == number, HandoverRow.purged.is_(False)
+        )
+        if lock:
+            query = query.with_for_update()
+        row = (await self.session.execute(query)).scalar_one_or_none()
+        return None if row is None else self._handover(row)
+
+    def _handover(self, row: HandoverRow) -> Handover:
+        state = HandoverState.model_validate_json(self.cipher.decrypt(row.state))
+        details = None
+        if row.details is not None:
+            details = HandoverDetails(**json.loads(self.cipher.decrypt(row.details)))
+        return Handover(state, details, row.conversation_id)
+
+    async def save_handover(self, state: HandoverState, forget_details: bool = False) -> None:
+        values: dict[str, object] = {
+            "status": state.status.value,
+            "targets": list(state.targets),
+            "urgent": state.urgent,
+            "purge_at": state.purge_at,
+            "state": self.cipher.encrypt(state.model_dump_json()),
+        }
+        if forget_details:
+            values["details"] = None
+        await self.session.execute(
+            update(HandoverRow).where(HandoverRow.number == state.number).values(**values)
+        )
+
+    async def handovers_of(self, conversation_id: str) -> list[Handover]:
+        query = select(HandoverRow).where(
+            HandoverRow.conversation_id == conversation_id, HandoverRow.purged.is_(False)
+        )
+        rows = (await self.session.execute(query)).scalars().all()
+        return [self._handover(row) for row in rows]
+
+    async def open_handovers(self) -> list[Handover]:
+        statuses = [s.value for s in OPEN_STATUSES]
+        query = (
+            select(HandoverRow)
+            .where(HandoverRow.status.in_(statuses), HandoverRow.purged.is_(False))
+            .order_by(HandoverRow.number)
+        )
+        rows = (await self.session.execute(query)).scalars().all()
+        return [self._handover(row) for row in rows]
+
+    async def due_handovers(self, now: datetime, limit: int = 500) -> list[int]:
+        query = (
+            select(HandoverRow.number)
+            .where(HandoverRow.purge_at <= now, HandoverRow.purged.is_(False))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return list((await self.session.execute(query)).scalars().all())
+
+    async def purge_handover(self, number: int) -> None:
+        """Remove every personal field; keep a content-free tombstone so numbers stay unique."""
+        await self.session.execute(
+            update(HandoverRow)
+            .where(HandoverRow.number == number)
+            .values(details=None, state=b"", conversation_id=None, purged=True, purge_at=None)
+        )
+
+    # --- room posts and parent messages ---
+
+    async def add_room_post(
+        self, number: int, room: str, kind: str, message_ref: str, now: datetime
+    ) -> None:
+        self.session.add(
+            RoomPostRow(
+                handover_number=number,
+                room=room,
+                kind=kind,
+                message_ref=message_ref,
+                created_at=now,
+                redacted=False,
+            )
+        )
+
+    async def room_posts(
+        self,
+        number: int,
+        rooms: tuple[str, ...] | None = None,
+        kinds: tuple[str, ...] | None = None,
+    ) -> list[RoomPostRow]:
+        query = select(RoomPostRow).where(
+            RoomPostRow.handover_number == number, RoomPostRow.redacted.is_(False)
+        )
+        if rooms is not None:
+            query = query.where(RoomPostRow.room.in_(rooms))
+        if kinds is not None:
+            query = query.where(RoomPostRow.kind.in_(kinds))
+        return list((await self.session.execute(query)).scalars().all())
+
+    async def mark_redacted(self, post_ids: list[int]) -> None:
+        if post_ids:
+            await self.session.execute(
+                update(RoomPostRow).where(RoomPostRow.id.in_(post_ids)).values(redacted=True)
+            )
+
+    async def find_post(self, room: str, message_ref: str) -> RoomPostRow | None:
+        query = select(RoomPostRow).where(
+            RoomPostRow.room == room, RoomPostRow.message_ref == message_ref
+        )
+        return (await self.session.execute(query)).scalars().first()
+
+    async def add_parent_message(
+        self, conversation_id: str, message_ref: str, now: datetime
+    ) -> None:
+        self.session.add(
+            ParentMessageRow(
+                conversation_id=conversation_id,
+                message_ref=self.cipher.encrypt(message_ref),
+                sent_at=now,
+            )
+        )
+
+    # --- audit and registration ---
+
+    async def audit(
+        self,
+        at: datetime,
+        event: str,
+        actor_role: str,
+        organisation: str | None = None,
+        handover_number: int | None = None,
+    ) -> None:
+        self.session.add(
+            AuditRow(
+                at=at,
+                event=event,
+                actor_role=actor_role,
+                organisation=organisation,
+                handover_number=handover_number,
+            )
+        )
+
+    async def audit_events(
+        self,
+        handover_number: int | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> list[AuditRow]:
+        query = select(AuditRow).order_by(AuditRow.at, AuditRow.id)
+        if handover_number is not None:
+            query = query.where(AuditRow.handover_number == handover_number)
+        if start is not None:
+            query = query.where(AuditRow.at >= start)
+        if end is not None:
+            query = query.where(AuditRow.at < end)
+        return list((await self.session.execute(query)).scalars().all())
+
+    async def register(self, registration: Registration) -> None:
+        self.session.add(RegistrationRow(id=uuid.uuid4().hex, **asdict(registration)))
+
+    async def count_registrations(self, **where: str) -> int:
+        query = select(func.count()).select_from(RegistrationRow)
+        for column, value in where.items():
+            query = query.where(getattr(RegistrationRow, column) == value)
+        return int((await self.session.execute(query)).scalar_one())
+
+    # --- settings ---
+
+    async def get_setting(self, key: str) -> str | None:
+        row = await self.session.get(SettingRow, key)
+        return None if row is None else row.value
+
+    async def set_setting(self, key: str, value: str) -> None:
+        row = await self.session.get(SettingRow, key)
+        if row is None:
+            self.session.add(SettingRow(key=key, value=value))
+        else:
+            row.value = value

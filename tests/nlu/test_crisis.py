@@ -1,0 +1,194 @@
+"""The crisis lexicon: what must be caught, what must not, and the lexicon file itself."""
+
+from __future__ import annotations
+
+import pytest
+
+from nlu.crisis import CrisisLexicon, crisis_match, default_lexicon, fold
+
+# (message, expected category). Written for these tests; not taken from evaluation sets.
+POSITIVE: list[tuple[str, str]] = [
+    # suicidal thoughts, direct and indirect, child or parent
+    ("mijn dochter zegt dat ze zelfmoord wil plegen", "suicide"),
+    ("hij heeft het over zelf moord gehad", "suicide"),
+    ("Ik vond een afscheidsbrief in de kamer van mijn zoon", "suicide"),
+    ("ik zie het echt niet meer zitten", "suicide"),
+    ("k zie het allemaal niet meer zitten", "suicide"),
+    ("hij wil er niet meer zijn zegt hij", "suicide"),
+    ("mn zoon (15) zegt dat hij niet meer wil leven", "suicide"),
+    ("ze wil dood", "suicide"),
+    ("Mijn dochter praat steeds over dood willen", "suicide"),
+    ("ik wil gewoon niet meer wakker worden", "suicide"),
+    ("ik hoop dat ik morgen niet meer wakker word", "suicide"),
+    ("ik denk erover om er een eind aan te maken", "suicide"),
+    ("hij wil een einde aan zijn leven maken", "suicide"),
+    ("ze heeft suïcidale gedachten", "suicide"),
+    ("de kinderen zijn beter af zonder mij", "suicide"),
+    ("hij heeft gezocht hoe je van een flat moet springen", "suicide"),
+    ("mijn zoon heeft een overdosis pillen genomen", "suicide"),
+    ("het leven heeft geen zin meer voor haar", "suicide"),
+    ("my daughter says she wants to die", "suicide"),
+    ("I think my son wants to kill himself", "suicide"),
+    ("sometimes I just want to end it all", "suicide"),
+    # self-harm
+    ("mijn dochter snijdt zich", "self_harm"),
+    ("ik zag krassen op haar armen, ik denk dat ze het zelf doet", "self_harm"),
+    ("hij krast zichzelf met een schaar", "self_harm"),
+    ("ze doet aan zelfbeschadiging", "self_harm"),
+    ("my son has been cutting himself", "self_harm"),
+    # violence at home
+    ("mijn man slaat me als de kinderen slapen", "violence_at_home"),
+    ("m'n vriend schopt me en ik durf niks te zeggen", "violence_at_home"),
+    ("mijn stiefvader mishandelt mijn moeder", "violence_at_home"),
+    ("ik ben bang voor mijn man", "violence_at_home"),
+    ("er is huiselijk geweld bij ons thuis", "violence_at_home"),
+    ("mijn ex is weer agressief geworden tegen mij", "violence_at_home"),
+    ("my husband hits me when he is drunk", "violence_at_home"),
+    # abuse or neglect, also of someone else's child
+    ("het buurmeisje heeft steeds blauwe plekken die ze niet wil uitleggen", "violence_at_home"),
+    ("de kinderen van de overburen krijgen thuis geen eten", "violence_at_home"),
+    ("ik denk dat het zoontje van mijn vriendin verwaarloosd wordt", "violence_at_home"),
+    ("Een kind uit mijn klas wordt door zijn vader geslagen", "violence_at_home"),
+    ("haar vader sloeg haar met een riem", "violence_at_home"),
+    # sexual abuse
+    ("mijn dochter is aangerand door een jongen uit de buurt", "sexual_abuse"),
+    ("hij is misbruikt door zijn trainer", "sexual_abuse"),
+    ("mijn stiefvader blijft aan me zitten en ik wil dat niet", "sexual_abuse"),
+    ("de oppas zat aan haar plassertje", "sexual_abuse"),
+    ("iemand dreigt naaktfoto's van mijn zoon online te zetten als hij niet betaalt",
+     "sexual_abuse"),
+    ("my daughter was sexually abused by a neighbour", "sexual_abuse"),
+    # running away, missing, not safe at home
+    ("onze dochter van 14 is weggelopen", "unsafe_home"),
+    ("mijn zoon is sinds vannacht weg en neemt zijn telefoon niet op", "unsafe_home"),
+    ("ik durf niet meer naar huis", "unsafe_home"),
+    ("ik voel me thuis niet veilig", "unsafe_home"),
+    ("mijn dochter van 16 is vermist", "unsafe_home"),
+    ("my son ran away last night", "unsafe_home"),
+    # weapons and threats
+    ("mijn zoon heeft een mes op zak", "threat_weapon"),
+    ("hij heeft een wapen in huis", "threat_weapon"),
+    ("mijn ex dreigt me te vermoorden", "threat_weapon"),
+    ("hij heeft gezegd dat hij de kinderen iets aandoet", "threat_weapon"),
+    ("mijn broer heeft een pistool", "threat_weapon"),
+    # parent afraid to hurt the baby
+    ("ik ben bang dat ik de baby iets aandoe", "harm_to_baby"),
+    ("ik heb hem door elkaar geschud omdat hij niet stopte met huilen", "harm_to_baby"),
+    ("soms ben ik bang dat ik haar pijn ga doen", "harm_to_baby"),
+    ("I'm afraid I will hurt my baby", "harm_to_baby"),
+    # acute danger
+    ("mijn peuter heeft vaatwastabletten ingeslikt", "acute_danger"),
+]
+
+NEGATIVE: list[str] = [
+    # toddlers and siblings hitting: driftbuien / broers_zussen, not crisis
+    "mijn zoon slaat zijn broertje",
+    "mijn zoon van 3 slaat en bijt als hij zijn zin niet krijgt",
+    "onze peuter schopt mij als hij boos is",
+    "ze slaan elkaar de hele dag, broers en zussen",
+    # idioms with dood, snijden, gek
+    "hij is dood moe na school",
+    "ik ga dood van het lachen om dat filmpje",
+    "ik ben doodmoe van al dat gehuil",
+    "die tablet maakt me gek",
+    "dat snijdt hout",
+    "hij sneed zich per ongeluk aan een mes bij het koken",
+    "mijn kind leert met mes en vork eten",
+    "mijn vader slaat de deur altijd hard dicht",
+    # death and grief: rouw / angst
+    "oma is vorige week doodgegaan, hoe vertel ik dat mijn kind",
+    "mijn dochter is bang dat wij doodgaan",
+    "hoe leg ik uit dat opa er niet meer is",
+    "mijn zoon is bang om dood te gaan als hij gaat slapen",
+    "ze wil de dood van de hond niet accepteren",
+    # sleep and food
+    "onze baby wordt 's nachts niet meer wakker, is dat normaal?",
+    "ik hoop dat hij vannacht niet meer wakker wordt",
+    "hij krijgt geen eten naar binnen bij het avondeten",
+    "mijn kind wil niet meer zijn bord leeg eten",
+    "hij wil niet meer zijn eigen bed in",
+    # everyday phrasing that contains trigger words
+    "kan de gemeente daar iets aan doen?",
+    "wat kan ik daar als ouder aan doen",
+    "mijn peuter wil niet naar huis van de speeltuin",
+    "mag mijn zoon met speelgoedwapens spelen?",
+    "hij speelt fortnite met wapens, is dat erg?",
+    "wat is online grooming en hoe herken ik het?",
+    "is het normaal dat peuters aan hun piemel zitten?",
+    "mijn zoontje zit steeds aan zijn piemel",
+    "mijn dochter is bang voor de man in de kast",
+    "de school dreigt hem te laten blijven zitten",
+    "mijn zoon dreigt te blijven zitten",
+    "hij slaat door in zijn straffen",
+    "drugsmisbruik bij jongeren, waar moet ik op letten?",
+    "hoe lang mag mijn kind alleen thuis blijven?",
+    "mijn peuter heeft altijd blauwe plekken op zijn benen van het vallen",
+    "ik kan het niet meer, drie kinderen en geen slaap",
+    "my kid is driving me crazy with his screen time",
+    "he is bored to death at school",
+    "mijn zoon wordt gepest en geslagen op school",
+    "mijn zoon is sinds zaterdag weg op kamp en belt niet",
+]
+
+
+@pytest.mark.parametrize(("text", "category"), POSITIVE)
+def test_crisis_expressions_are_caught(text: str, category: str) -> None:
+    assert crisis_match(text) == category
+
+
+@pytest.mark.parametrize("text", NEGATIVE)
+def test_ordinary_worries_are_not_crisis(text: str) -> None:
+    assert crisis_match(text) is None, default_lexicon().hits(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ik wil niet meer leven",  # a negation word inside the expression itself
+        "ik denk niet dat hij me niet slaat, mijn man slaat me wel",
+        "Ik zou nooit zelfmoord plegen maar ik denk er wel aan",
+    ],
+)
+def test_negation_never_suppresses_a_match(text: str) -> None:
+    assert crisis_match(text) is not None
+
+
+@pytest.mark.parametrize("text", ["", "   ", "😭😭😭", "?" * 10, "a" * 20000])
+def test_safe_on_odd_input(text: str) -> None:
+    assert crisis_match(text) is None
+
+
+def test_crisis_far_into_a_long_message_is_still_found() -> None:
+    text = "We hebben het druk met school en werk. " * 50 + "Mijn man slaat me."
+    assert len(text) < 5000
+    assert crisis_match(text) == "violence_at_home"
+
+
+def test_fold_expands_chat_speak_and_accents() -> None:
+    assert fold("M'n zoon  wil ZN   bord niet") == "mijn zoon wil zijn bord niet"
+    assert fold("k zie 't niet meer zitten") == "ik zie het niet meer zitten"
+    assert fold("suïcidaal") == "suicidaal"
+
+
+def test_every_category_has_a_positive_test() -> None:
+    covered = {category for _, category in POSITIVE}
+    assert covered == set(default_lexicon().categories)
+
+
+def test_unless_clause_only_drops_its_own_sentence() -> None:
+    lexicon = CrisisLexicon.from_dict(
+        {
+            "categories": {
+                "weapon": {"patterns": [{"pattern": r"\bwapen\b", "unless": r"\bspeel"}]}
+            }
+        }
+    )
+    assert lexicon.match("hij speelt met een wapen") is None
+    assert lexicon.match("hij speelt buiten. hij heeft een wapen") == "weapon"
+
+
+def test_bad_lexicon_is_rejected_with_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="unknown fragment"):
+        CrisisLexicon.from_dict({"categories": {"x": {"patterns": [r"{nope}"]}}})
+    with pytest.raises(ValueError, match="bad regex"):
+        CrisisLexicon.from_dict({"categories": {"x": {"patterns": ["(unclosed"]}}})
