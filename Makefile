@@ -1,0 +1,31 @@
+# Two commands do all set-up on a fresh machine:
+#   make run    - the bot on its embedded default (SQLite, console channel, sample configuration)
+#   make test   - the whole test suite (ruff, then pytest)
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run chat test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test,postgres]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/cjgbot run
+
+chat: $(STAMP)
+	$(BIN)/cjgbot chat
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python bench/pipeline_latency.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
