@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-from nlu.pipeline import Nlu
+from typing import TYPE_CHECKING
 
 from bot.app import App, utc_now
 from bot.config import Settings
@@ -17,6 +16,9 @@ from nlu.responses import load_faq_answers
 from storage.crypto import FieldCipher
 from storage.database import open_database
 from storage.repository import Store
+
+if TYPE_CHECKING:
+    from nlu.pipeline import Nlu
 
 CHANNELS = ("console", "telegram", "matrix")
 
@@ -33,6 +35,8 @@ class Runtime:
 
 
 def load_nlu(settings: Settings) -> Nlu:
+    from nlu.pipeline import Nlu
+
     kwargs = {}
     if settings.nlu.cache_dir is not None:
         kwargs["cache_dir"] = settings.nlu.cache_dir

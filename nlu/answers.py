@@ -11,8 +11,6 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-import phonenumbers
-
 from nlu.entities import find_place, normalise
 
 __all__ = [
@@ -71,10 +69,10 @@ _NO_EMOJI = ("👎", "❌", "✖", "🚫", "⛔", "🙅")
 
 _YES_FIRST = re.compile(
     r"^(?:ja+h?|jawel|jazeker|jaja|jep|jup|jip|jes|yes+|yep|yup|yeah?|ya|yas|ok+|oke+|okee|"
-    r"okay|okey|oki|okido|okidoki|oukee|k|kk|prima|goed|prima|klopt|zeker|tuurlijk|natuurlijk|"
+    r"okay|okey|oki|okido|okidoki|oukee|prima|goed|klopt|zeker|tuurlijk|natuurlijk|"
     r"uiteraard|akkoord|top|super|fijn|graag|correct|juist|precies|sure|fine|alright|absoluut|"
-    r"certainly|definitely|absolutely|indeed|yessir|ofc|tuurlijk|doe\s+maar|is\s+goed|"
-    r"dat\s+is\s+goed|vind\s+ik\s+goed|dat\s+klopt|dat\s+mag|mag\s+wel|mag\s+ik\s+doen|"
+    r"certainly|definitely|absolutely|indeed|yessir|ofc|doe\s+maar|is\s+goed|"
+    r"dat\s+is\s+goed|vind\s+ik\s+goed|dat\s+klopt|dat\s+mag|mag\s+wel|"
     r"of\s+course|all\s+right|that\s+s\s+fine|thats\s+fine|sounds\s+good|go\s+ahead)$"
 )
 _NO_FIRST = re.compile(r"^(?:nee+n?|ne|neuh|nah|nope|nop|no+|nay|nein|niet|nooit|never|liever)$")
@@ -112,6 +110,8 @@ def parse_yes_no(text: str) -> bool | None:
     if not norm:
         return _emoji_answer(text)
     words = norm.split()
+    if norm in ("k", "kk"):  # chat-speak "ok"; a leading "k" is usually "ik"
+        return True
     for size in (4, 3, 2, 1):
         head = " ".join(words[:size])
         if len(words) >= size and _YES_FIRST.match(head):
@@ -173,32 +173,28 @@ class Contact:
     anonymous: bool = False
 
 
-_PERSONAL_NUMBER_TYPES = frozenset(
-    {
-        phonenumbers.PhoneNumberType.MOBILE,
-        phonenumbers.PhoneNumberType.FIXED_LINE,
-        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
-        phonenumbers.PhoneNumberType.VOIP,
-        phonenumbers.PhoneNumberType.UAN,
-        phonenumbers.PhoneNumberType.PERSONAL_NUMBER,
-    }
-)
+# phonenumbers.PhoneNumberType values a parent can be reached on (not 0800, 0900, 14 040).
+_PERSONAL_NUMBER_TYPES = ("MOBILE", "FIXED_LINE", "FIXED_LINE_OR_MOBILE", "VOIP", "UAN",
+                          "PERSONAL_NUMBER")  # fmt: skip
 _EMAIL_CANDIDATE = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 _NEGATED_CHANNEL = re.compile(
     r"\b(?:niet|geen|not|don\s*t|dont|never|nooit|liever\s+niet)\s+(?:\w+\s+)?"
     r"(?:bellen|gebeld|bel|mailen|gemaild|mail|e\s?mail|e\s?mailen|call|calls|phone|email)\w*"
 )
 _PHONE_CUE = re.compile(
-    r"\b(?:liever\s+gebeld|bel\s+(?:me|mij)|bellen|gebeld|telefonisch|per\s+telefoon|"
+    r"\b(?:liever\s+gebeld|bel\s+(?:me|mij|maar)|bellen|gebeld|telefonisch|per\s+telefoon|"
     r"via\s+(?:de\s+)?telefoon|call\s+me|by\s+phone|phone\s+call|give\s+me\s+a\s+call|app\s+me|"
     r"whatsapp|whatsappen|appen|sms|sms\s+en)\b"
 )
 _EMAIL_CUE = re.compile(
     r"\b(?:liever\s+(?:ge)?maild?|liever\s+(?:e\s?)?mailen|mail\s+(?:me|mij)|mailen|e\s?mailen|"
     r"gemaild|per\s+(?:e\s?)?mail|via\s+(?:de\s+)?(?:e\s?)?mail|(?:e\s?)?mail\s+me|"
-    r"by\s+e\s?mail|stuur\s+(?:me\s+|mij\s+)?(?:maar\s+)?een\s+(?:e\s?)?mail|send\s+me\s+an\s+e\s?mail)\b"
+    r"by\s+e\s?mail|stuur\s+(?:me\s+|mij\s+)?(?:maar\s+)?een\s+(?:e\s?)?mail|"
+    r"send\s+me\s+an\s+e\s?mail)\b"
 )
-_ANONYMOUS = re.compile(r"\b(?:anoniem|anonymous|anonym|anon|geen\s+naam|zonder\s+naam|no\s+name)\b")
+_ANONYMOUS = re.compile(
+    r"\b(?:anoniem|anonymous|anonym|anon|geen\s+naam|zonder\s+naam|no\s+name)\b"
+)
 
 _NAME = r"([^\W\d_][^\W\d_'\-]*(?:[-'][^\W\d_]+)*)"
 _NAME_ANY_CASE = re.compile(
@@ -214,19 +210,24 @@ _NAME_CAPITALISED = re.compile(
     r"(?i:\b(?:ik\s+ben|i\s+am|i'm|im|hier\s+is|dit\s+is|this\s+is|met)\s+)" + _NAME
 )
 _NOT_NAMES = frozenset(
-    """
-    ja nee ok oke okay oki hoi hallo hey hi hello doei dag bedankt dank dankjewel thanks
-    anoniem anonymous prima goed top fijn graag sorry help hulp misschien liever niet geen
-    niks niets iets alles moe bang ziek bezorgd ongerust blij verdrietig boos klaar zwanger
-    thuis hier daar de het een die dat deze dit mijn mn onze ons je jij u uw mama papa moeder
-    vader ouder ouders oma opa juf meester tante oom mevrouw meneer telefoon mail email bellen
-    gebeld whatsapp sms jongen meisje zoon dochter kind baby yes no tired fine good sad
-    afraid worried pregnant mom mum dad mother father parent the a an not so just here
-    alleen alleenstaand benieuwd wanhopig op echt heel erg nog al bijna net weer ook even
-    gewoon eigenlijk nu wel bereikbaar beschikbaar overdag savonds morgen vandaag straks
-    bezig aan werk thuis vrij single gescheiden getrouwd
-    """.split()
-)
+    {
+        "ja", "nee", "ok", "oke", "okay", "oki", "hoi", "hallo", "hey", "hi", "hello", "doei",
+        "dag", "bedankt", "dank", "dankjewel", "thanks", "anoniem", "anonymous", "prima", "goed",
+        "top", "fijn", "graag", "sorry", "help", "hulp", "misschien", "liever", "niet", "geen",
+        "niks", "niets", "iets", "alles", "moe", "bang", "ziek", "bezorgd", "ongerust", "blij",
+        "verdrietig", "boos", "klaar", "zwanger", "thuis", "hier", "daar", "de", "het", "een",
+        "die", "dat", "deze", "dit", "mijn", "mn", "onze", "ons", "je", "jij", "u", "uw", "mama",
+        "papa", "moeder", "vader", "ouder", "ouders", "oma", "opa", "juf", "meester", "tante",
+        "oom", "mevrouw", "meneer", "telefoon", "mail", "email", "bellen", "gebeld", "whatsapp",
+        "sms", "jongen", "meisje", "zoon", "dochter", "kind", "baby", "yes", "no", "tired",
+        "fine", "good", "sad", "afraid", "worried", "pregnant", "mom", "mum", "dad", "mother",
+        "father", "parent", "the", "a", "an", "not", "so", "just", "here", "alleen",
+        "alleenstaand", "benieuwd", "wanhopig", "op", "echt", "heel", "erg", "nog", "al", "bijna",
+        "net", "weer", "ook", "even", "gewoon", "eigenlijk", "nu", "wel", "bereikbaar",
+        "beschikbaar", "overdag", "savonds", "morgen", "vandaag", "straks", "bezig", "aan",
+        "werk", "vrij", "single", "gescheiden", "getrouwd",
+    }
+)  # fmt: skip
 _MAX_NAME_LENGTH = 40
 
 
@@ -236,26 +237,30 @@ def _clean_name(raw: str, need_capital: bool) -> str | None:
         return None
     if need_capital and not name[0].isupper():
         return None
-    if normalise(name) in _NOT_NAMES:
+    if normalise(name) in _NOT_NAMES or find_place(f"in {name}") is not None:
         return None
     return name[0].upper() + name[1:]
 
 
 def _find_phone(text: str) -> tuple[str | None, list[tuple[int, int]]]:
     """The first valid Dutch personal number in E.164, and the spans of all valid numbers."""
+    import phonenumbers  # ~25 ms to import, so only when a message is read for contact details
+
+    kinds = phonenumbers.PhoneNumberType
+    personal_types = {getattr(kinds, name) for name in _PERSONAL_NUMBER_TYPES}
     found: str | None = None
     spans: list[tuple[int, int]] = []
     for match in phonenumbers.PhoneNumberMatcher(text, "NL", leniency=phonenumbers.Leniency.VALID):
         spans.append((match.start, match.end))
         number = match.number
-        is_dutch = number.country_code == 31
-        if found is None and is_dutch and phonenumbers.number_type(number) in _PERSONAL_NUMBER_TYPES:
+        personal = phonenumbers.number_type(number) in personal_types
+        if found is None and number.country_code == 31 and personal:
             found = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return found, spans
 
 
 def _find_email(text: str) -> tuple[str | None, list[tuple[int, int]]]:
-    from email_validator import EmailNotValidError, validate_email  # ~30 ms, only when needed
+    from email_validator import EmailNotValidError, validate_email  # ~30 ms to import
 
     found: str | None = None
     spans: list[tuple[int, int]] = []
@@ -291,7 +296,7 @@ def _preference(norm: str) -> ContactPreference | None:
 _LONE_WORD_REST = re.compile(r"^[\s,.;:!?()\-]*([^\W\d_][\w'\-]*)[\s,.;:!?()\-]*$")
 
 
-def _find_name(text: str, rest: str) -> str | None:
+def _find_name(text: str) -> str | None:
     """A first name: "mijn naam is Sanne", "je kunt me Sanne noemen", "ik ben Sanne", or a
     lone capitalised word ("Sanne", "Sanne, 0612345678") that is not a known word or place."""
     for pattern, need_capital in (
@@ -303,12 +308,8 @@ def _find_name(text: str, rest: str) -> str | None:
             name = _clean_name(match.group(1), need_capital)
             if name:
                 return name
-    lone = _LONE_WORD_REST.match(rest)
-    if lone:
-        word = lone.group(1)
-        if find_place(f"in {word}") is None:
-            return _clean_name(word, need_capital=True)
-    return None
+    lone = _LONE_WORD_REST.match(text)
+    return _clean_name(lone.group(1), need_capital=True) if lone else None
 
 
 def parse_contact(text: str) -> Contact:
@@ -320,7 +321,7 @@ def parse_contact(text: str) -> Contact:
     rest = _blank(text, sorted(phone_spans + email_spans, reverse=True))
     norm = _squeeze(rest)
     anonymous = bool(_ANONYMOUS.search(norm))
-    name = None if anonymous else _find_name(rest, rest)
+    name = None if anonymous else _find_name(rest)
     return Contact(
         phone=phone,
         email=email,
@@ -333,7 +334,7 @@ def parse_contact(text: str) -> Contact:
 _DIGIT_RUN = re.compile(r"\+?\(?\d[\d\s().\-/]*\d")
 _DATE = re.compile(r"\b\d{1,2}[-/.]\d{1,2}[-/.](?:\d{4}|\d{2})\b")
 _TIME = re.compile(r"\b\d{1,2}[:.]\d{2}\b")
-_MOBILE_START = re.compile(r"^(?:\+|00)?\(?(?:31)?\)?[\s\-]*\(?0?\)?[\s\-]*6")
+_MOBILE_STARTS = ("06", "+316", "00316", "+31 6", "0031 6", "+31(0)6", "+31 (0)6")
 
 
 def invalid_phone_like(text: str) -> bool:
@@ -348,9 +349,7 @@ def invalid_phone_like(text: str) -> bool:
         digits = sum(char.isdigit() for char in run)
         if digits >= 8:
             return True
-        if digits >= 4 and run.lstrip("(").startswith(("06", "+316", "00316", "+31 6", "0031 6")):
-            return True
-        if digits >= 4 and _MOBILE_START.match(run) and run.lstrip().startswith(("+", "00")):
+        if digits >= 4 and run.lstrip("(").startswith(_MOBILE_STARTS):
             return True
     return False
 
@@ -361,13 +360,14 @@ _NEGATED_BEFORE = re.compile(r"\b(?:niet|geen|not|no|nee|liever\s+niet)\s+(?:\w+
 
 
 def parse_choice(text: str, options: dict[str, list[str]]) -> str | None:
-    """The key of ``options`` whose synonyms match ``text`` (case, accents, punctuation do not
-    matter), e.g. ``parse_choice("Bellen graag", {"phone": ["bellen"], "email": ["mail"]})``
-    -> "phone". An exact match wins; otherwise the longest synonym found in the text, not
-    negated ("niet bellen"). None when nothing matches or two options tie."""
+    """The key of ``options`` whose synonyms match ``text`` (case, accents and punctuation do
+    not matter), e.g. ``parse_choice("Bellen graag", {"phone": ["bellen"], "email": ["mail"]})``
+    -> "phone". A whole-text match wins; otherwise a synonym found in the text and not negated
+    ("niet bellen"). A match inside a longer match of another option does not count ("ja maar"
+    over "ja"). None when nothing matches or two options do."""
     raw = text.strip()
     norm = normalise(text)
-    best: dict[str, int] = {}
+    spans: list[tuple[str, int, int]] = []
     for key, synonyms in options.items():
         for synonym in (key, *synonyms):
             wanted = normalise(synonym)
@@ -375,15 +375,17 @@ def parse_choice(text: str, options: dict[str, list[str]]) -> str | None:
                 return key
             if not wanted:  # an emoji or symbol: look for it in the raw text
                 if synonym.strip() and synonym.strip() in raw:
-                    best[key] = max(best.get(key, 0), 1)
+                    spans.append((key, -1, -1))
                 continue
             for match in re.finditer(rf"(?<!\w){re.escape(wanted)}(?!\w)", norm):
                 if not _NEGATED_BEFORE.search(norm[: match.start()]):
-                    best[key] = max(best.get(key, 0), len(wanted))
-                    break
-    if not best:
-        return None
-    ranked = sorted(best.items(), key=lambda item: item[1], reverse=True)
-    if len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
-        return None
-    return ranked[0][0]
+                    spans.append((key, match.start(), match.end()))
+    kept = {
+        key
+        for key, start, end in spans
+        if not any(
+            other != key and o_start <= start and end <= o_end and (o_end - o_start) > end - start
+            for other, o_start, o_end in spans
+        )
+    }
+    return kept.pop() if len(kept) == 1 else None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from flow_support import fake_understand
+from support.flows import fake_understand
 
 from bot.config import Settings
 from flows.context import FlowContext

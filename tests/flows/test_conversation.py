@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from flow_support import Chat, at
+from support.flows import Chat, at
 
 from flows.actions import (
     CreateHandover,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flow_support import at
+from support.flows import at
 
 from flows import handover
 from flows.actions import (

@@ -42,6 +42,13 @@ RULES: list[tuple[str, FakeResult]] = [
 ]
 
 
+class FakeNlu:
+    """Stands in for nlu.pipeline.Nlu where a test is about flows, not understanding."""
+
+    def parse(self, text: str) -> FakeResult:
+        return fake_understand(text)
+
+
 def fake_understand(text: str) -> FakeResult:
     lowered = text.lower()
     for keyword, result in RULES:
