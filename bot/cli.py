@@ -193,7 +193,6 @@ def nlu_test(
 ) -> None:
     """Evaluate on a labelled JSONL FILE (or cross-validate on the training data)."""
     from nlu.evaluate import cross_validate, evaluate, format_report, load_rows
-
     from nlu.training_data import load_examples
 
     if cross_validation:

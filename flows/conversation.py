@@ -9,8 +9,6 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from nlu.answers import parse_yes_no, wants_person
-
 from flows import intake
 from flows.actions import (
     Action,
@@ -37,6 +35,7 @@ from flows.events import (
 from flows.office_hours import reply_promise
 from flows.registration import make_registration
 from flows.state import INTAKE_STEPS, ConversationState, Question, Slot, Step
+from nlu.answers import parse_yes_no, wants_person
 
 Result = tuple[ConversationState, list[Action]]
 

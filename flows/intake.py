@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from enum import Enum
 
-from nlu.answers import invalid_phone_like, is_decline, parse_contact
-
 from flows.state import Question, Slot, Step
 from flows.texts import Catalogue
+from nlu.answers import invalid_phone_like, is_decline, parse_contact
 from nlu.entities import find_age, find_place, find_sex, parse_age, parse_place, parse_sex
 
 # An answer this long that is not understood is taken as more about the question.

@@ -6,12 +6,12 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from support.app import Clock, make_app
-from support.flows import FakeNlu, at
 
 from bot.config import Settings
 from flows.events import ParentCommand, ParentText, Staff, parse_command
 from storage.models import AuditRow, ConversationRow, HandoverRow, RegistrationRow
+from support.app import Clock, make_app
+from support.flows import FakeNlu, at
 
 PARENT = "chat-4242"
 PHONE = "06-48213579"

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from support.flows import fake_understand
 
 from bot.config import Settings
 from flows.context import FlowContext
 from flows.texts import Catalogue
 from nlu.responses import load_faq_answers
+from support.flows import fake_understand
 
 
 @pytest.fixture(scope="session")

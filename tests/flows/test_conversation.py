@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from support.flows import Chat, at
 
 from flows.actions import (
     CreateHandover,
@@ -17,6 +16,7 @@ from flows.actions import (
 from flows.context import FlowContext
 from flows.events import ConversationExpired, ParentUnsupported
 from flows.state import Slot, Step
+from support.flows import Chat, at
 
 FRIDAY_EVENING = "2026-11-27 20:00"
 FIVE_PARTNERS = ("ZuidZorg", "GGD", "Lumens", "Cordaad", "MEE")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from support.flows import at
-
 from flows import handover
 from flows.actions import (
     Audit,
@@ -18,6 +16,7 @@ from flows.actions import (
 from flows.context import FlowContext
 from flows.events import Claim, Close, Forget, Offer, Release, Reroute, Staff, Tick
 from flows.state import HandoverState, HandoverStatus
+from support.flows import at
 
 FIVE = ["zuidzorg", "ggd", "lumens", "cordaad", "mee"]
 DETAILS = HandoverDetails(
