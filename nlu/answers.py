@@ -176,6 +176,7 @@ class Contact:
 # phonenumbers.PhoneNumberType values a parent can be reached on (not 0800, 0900, 14 040).
 _PERSONAL_NUMBER_TYPES = ("MOBILE", "FIXED_LINE", "FIXED_LINE_OR_MOBILE", "VOIP", "UAN",
                           "PERSONAL_NUMBER")  # fmt: skip
+_NL_NATIONAL_DIGITS = 9
 _EMAIL_CANDIDATE = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 _NEGATED_CHANNEL = re.compile(
     r"\b(?:niet|geen|not|don\s*t|dont|never|nooit|liever\s+niet)\s+(?:\w+\s+)?"
@@ -254,7 +255,9 @@ def _find_phone(text: str) -> tuple[str | None, list[tuple[int, int]]]:
         spans.append((match.start, match.end))
         number = match.number
         personal = phonenumbers.number_type(number) in personal_types
-        if found is None and number.country_code == 31 and personal:
+        # UAN also covers short municipal numbers such as 14 040; a parent's has 9 digits.
+        full_length = len(str(number.national_number)) == _NL_NATIONAL_DIGITS
+        if found is None and number.country_code == 31 and personal and full_length:
             found = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return found, spans
 

@@ -194,8 +194,9 @@ _NOT_AGE_AFTER = re.compile(
     r"per\b|geleden|ago|lang\b|ziek|thuis|weg\b|bezig|sick|pm\b|am\b|"
     rf"{_MONTH_U}|{_WEEK_U}|{_DAY_U})(?![a-z])"
 )
-# After an explicit unit only these still break it ("3 weken geleden", "3 weken ziek").
-_NOT_AGE_AFTER_UNIT = re.compile(
+# After an explicit unit only these still break it ("3 jaar geleden", "3 weken ziek").
+_NOT_AGE_AFTER_YEARS = re.compile(r"\s*(?:geleden|ago|lang|per|getrouwd|samen)(?![a-z])")
+_NOT_AGE_AFTER_SMALL_UNIT = re.compile(
     r"\s*(?:geleden|ago|lang|ziek|thuis|weg|bezig|sick|per|achter|op rij|niet)(?![a-z])"
 )
 
@@ -263,9 +264,9 @@ def _accept_after(text: str, end: int, unit: str | None, small_units_ok: bool) -
     rest = text[end:]
     if unit is None:
         return not _NOT_AGE_AFTER.match(rest)
-    if _SMALL_UNIT_WORDS.match(unit) and not small_units_ok:
-        return False
-    return not _NOT_AGE_AFTER_UNIT.match(rest)
+    if _SMALL_UNIT_WORDS.match(unit):
+        return small_units_ok and not _NOT_AGE_AFTER_SMALL_UNIT.match(rest)
+    return not _NOT_AGE_AFTER_YEARS.match(rest)
 
 
 def _school_age(text: str, in_free_text: bool) -> tuple[int, Age] | None:

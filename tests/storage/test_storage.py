@@ -1,0 +1,77 @@
+"""Storage: migrations, the key file, encryption and SQLite's settings for deletion."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import inspect
+
+from storage.crypto import ENV_KEY, FieldCipher, KeyError_, load_or_create_key_file
+from storage.database import create_engine, migrate, open_database
+
+TABLES = {"conversations", "handovers", "room_posts", "parent_messages", "audit_events",
+          "registrations", "settings", "alembic_version"}
+
+
+async def test_migrations_upgrade_and_downgrade(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'm.sqlite3'}"
+    engine = create_engine(url)
+    await migrate(engine)
+    async with engine.connect() as connection:
+        names = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
+    assert names == TABLES
+    await migrate(engine, "base", down=True)
+    async with engine.connect() as connection:
+        names = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
+    assert names == {"alembic_version"}
+    await engine.dispose()
+
+
+async def test_sqlite_runs_with_wal_and_secure_delete(tmp_path: Path) -> None:
+    engine = await open_database(f"sqlite+aiosqlite:///{tmp_path / 'p.sqlite3'}")
+    async with engine.connect() as connection:
+        mode = (await connection.exec_driver_sql("PRAGMA journal_mode")).scalar()
+        secure = (await connection.exec_driver_sql("PRAGMA secure_delete")).scalar()
+        keys = (await connection.exec_driver_sql("PRAGMA foreign_keys")).scalar()
+    assert (mode, secure, keys) == ("wal", 1, 1)
+    await engine.dispose()
+
+
+def test_the_key_file_is_created_once_with_mode_0600(tmp_path: Path) -> None:
+    path = tmp_path / "keys" / "secret.key"
+    first = load_or_create_key_file(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert load_or_create_key_file(path) == first
+    path.chmod(0o644)
+    with pytest.raises(KeyError_, match="chmod 600"):
+        load_or_create_key_file(path)
+
+
+def test_the_environment_key_wins_and_allows_rotation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old, new = Fernet.generate_key(), Fernet.generate_key()
+    token = FieldCipher([old]).encrypt("Sanne 0612345678")
+    monkeypatch.setenv(ENV_KEY, f"{new.decode()},{old.decode()}")
+    cipher = FieldCipher.from_environment(tmp_path / "unused.key")
+    assert cipher.decrypt(token) == "Sanne 0612345678"
+    assert not (tmp_path / "unused.key").exists()
+    with pytest.raises(KeyError_):
+        FieldCipher([new]).decrypt(token)
+
+
+def test_encrypted_fields_do_not_contain_the_plain_text() -> None:
+    cipher = FieldCipher([Fernet.generate_key()])
+    token = cipher.encrypt("0612345678")
+    assert b"0612345678" not in token
+    assert cipher.lookup("telegram", "42") == cipher.lookup("telegram", "42")
+    assert cipher.lookup("telegram", "42") != cipher.lookup("matrix", "42")
+    assert "42" not in cipher.lookup("telegram", "42")
+
+
+def test_a_bad_key_is_a_clear_error() -> None:
+    with pytest.raises(KeyError_, match="not a valid Fernet key"):
+        FieldCipher([b"too-short"])
