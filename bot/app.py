@@ -68,12 +68,13 @@ def utc_now() -> datetime:
 
 
 @dataclass
-class _Outbox:
+class Outbox:
     """Messages to deliver once the transaction is committed."""
 
     replies: list[Reply] = field(default_factory=list)
     posts: list[RoomPost] = field(default_factory=list)
     redactions: list[tuple[str, str]] = field(default_factory=list)
+    parent_deletions: list[tuple[str, str, str]] = field(default_factory=list)
     command_replies: list[str] = field(default_factory=list)
 
 
@@ -114,7 +115,7 @@ class App:
         ctx = self.contexts[channel]
         async with self._lock(f"{channel}:{address}"):
             now = self.clock()
-            outbox = _Outbox()
+            outbox = Outbox()
             async with self.store.transaction() as repo:
                 found = await repo.find_conversation(channel, address, lock=True)
                 state = found.state if found else ConversationState()
@@ -141,12 +142,20 @@ class App:
                     )
                 await self._execute(repo, conv_id, new_state, actions, now, outbox, ctx)
                 if forget and conv_id is not None:
-                    await repo.delete_conversation(conv_id)
+                    await self.drop_conversation(repo, conv_id, channel, address, outbox)
                 elif conv_id is not None:
                     await repo.save_conversation(
                         conv_id, channel, address, new_state, now, expires_at, None
                     )
             await self._deliver(outbox, channel, address, conv_id if not forget else None)
+
+    async def drop_conversation(
+        self, repo: Repository, conv_id: str, channel: str, address: str, outbox: Outbox
+    ) -> None:
+        """Delete a conversation row and, after commit, the bot's personal messages in the chat."""
+        for _, ref in await repo.parent_messages_of(conv_id):
+            outbox.parent_deletions.append((channel, address, ref))
+        await repo.delete_conversation(conv_id)
 
     async def _views(self, repo: Repository, conv_id: str) -> tuple[HandoverView, ...]:
         views = []
@@ -170,7 +179,7 @@ class App:
         state: ConversationState,
         actions: list[Action],
         now: datetime,
-        outbox: _Outbox,
+        outbox: Outbox,
         ctx: FlowContext,
     ) -> None:
         for action in actions:
@@ -210,7 +219,7 @@ class App:
             return catalogue.get("crisis_category_other", "nl")
 
     async def _run_handover(
-        self, repo: Repository, number: int, event: HandoverEvent, now: datetime, outbox: _Outbox
+        self, repo: Repository, number: int, event: HandoverEvent, now: datetime, outbox: Outbox
     ) -> bool:
         item = await repo.get_handover(number, lock=True)
         if item is None:
@@ -236,8 +245,12 @@ class App:
                 pass  # stored with the handover state (purge_at column)
         return True
 
+    async def deliver(self, outbox: Outbox) -> None:
+        """Deliver room posts, redactions and deletions collected outside a parent turn."""
+        await self._deliver(outbox, None, None, None)
+
     async def _deliver(
-        self, outbox: _Outbox, channel: str | None, address: str | None, conv_id: str | None
+        self, outbox: Outbox, channel: str | None, address: str | None, conv_id: str | None
     ) -> None:
         sent_personal: list[str] = []
         if channel is not None and address is not None and outbox.replies:
@@ -246,6 +259,13 @@ class App:
                 ref = await gateway.send(address, reply)
                 if reply.personal and ref is not None:
                     sent_personal.append(ref)
+        for del_channel, del_address, ref in outbox.parent_deletions:
+            delete = getattr(self.parents.get(del_channel), "delete", None)
+            if delete is not None:
+                try:
+                    await delete(del_address, ref)
+                except Exception:  # e.g. Telegram's 48 hours passed: nothing more to do
+                    log.warning("parent_delete_failed", extra={"channel": del_channel})
         refs: list[tuple[RoomPost, str]] = []
         for room, message_ref in outbox.redactions:
             await self.rooms.redact(room, message_ref)
@@ -312,7 +332,7 @@ class App:
         catalogue = self.staff_context.catalogue
         async with self._lock(f"handover:{number}"):
             now = self.clock()
-            outbox = _Outbox()
+            outbox = Outbox()
             async with self.store.transaction() as repo:
                 found = await self._run_handover(repo, number, event, now, outbox)
                 if not found:
@@ -376,19 +396,19 @@ class App:
     # --- timers ---
 
     async def tick(self) -> None:
-        """Reminders for unclaimed handovers and closing of idle conversations."""
+        """Reminders for unclaimed handovers (counted in working hours)."""
         now = self.clock()
         async with self.store.transaction() as repo:
             numbers = [item.number for item in await repo.open_handovers()]
         for number in numbers:
-            outbox = _Outbox()
+            outbox = Outbox()
             async with self.store.transaction() as repo:
                 await self._run_handover(repo, number, Tick(), now, outbox)
             await self._deliver(outbox, None, None, None)
-        await self.expire_conversations(now)
 
     async def expire_conversations(self, now: datetime) -> int:
         count = 0
+        deletions = Outbox()
         async with self.store.transaction() as repo:
             expired = await repo.expired_conversations(now)
             for found in expired:
@@ -396,7 +416,7 @@ class App:
                 new_state, actions = conversation.handle(
                     found.state, ConversationExpired(), now, ctx
                 )
-                outbox = _Outbox()
+                outbox = Outbox()
                 await self._execute(repo, found.id, new_state, actions, now, outbox, ctx)
                 live = [h for h in await repo.handovers_of(found.id)]
                 if live:
@@ -404,8 +424,11 @@ class App:
                         found.id, found.channel, found.address, new_state, now, None, None
                     )
                 else:
-                    await repo.delete_conversation(found.id)
+                    await self.drop_conversation(
+                        repo, found.id, found.channel, found.address, deletions
+                    )
                 count += 1
+        await self._deliver(deletions, None, None, None)
         return count
 
 

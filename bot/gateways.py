@@ -21,3 +21,17 @@ class RoomGateway(Protocol):
 
     async def redact(self, room: str, message_ref: str) -> None:
         """Remove an earlier post of the bot."""
+
+
+class DeletingParentGateway(ParentGateway, Protocol):
+    """A parent channel that can remove the bot's own messages later (Telegram, Matrix)."""
+
+    async def delete(self, address: str, message_ref: str) -> bool:
+        """Delete/redact one earlier bot message; False when the platform no longer allows it."""
+
+
+class PurgingRoomGateway(RoomGateway, Protocol):
+    """A room channel that can also purge redacted events from the server (Synapse admin)."""
+
+    async def purge(self, room: str) -> None:
+        """Ask the server to purge the room's history up to now (redacted events included)."""

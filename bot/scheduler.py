@@ -8,28 +8,38 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app import App
+from bot.retention import Sweeper
 
 log = logging.getLogger("cjgbot.scheduler")
 
 
-async def _tick(app: App) -> None:
+async def _reminders(app: App) -> None:
     try:
         await app.tick()
-    except Exception:  # a failed sweep must not stop the timers; the next one retries
-        log.exception("tick_failed")
+    except Exception:  # a failed run must not stop the timers; the next one retries
+        log.exception("reminders_failed")
 
 
-def start_scheduler(app: App, interval_minutes: float) -> AsyncIOScheduler:
+async def _sweep(sweeper: Sweeper) -> None:
+    try:
+        await sweeper.sweep()
+    except Exception:
+        log.exception("sweep_failed")
+
+
+def start_scheduler(app: App, sweeper: Sweeper, interval_minutes: float) -> AsyncIOScheduler:
+    """Reminders and the sweep, every `interval_minutes` and once at start-up."""
     scheduler = AsyncIOScheduler(timezone=UTC)
-    scheduler.add_job(
-        _tick,
-        "interval",
-        args=[app],
-        minutes=interval_minutes,
-        next_run_time=datetime.now(UTC),  # once at start-up too
-        max_instances=1,
-        coalesce=True,
-        id="tick",
-    )
+    for job_id, function, argument in (("reminders", _reminders, app), ("sweep", _sweep, sweeper)):
+        scheduler.add_job(
+            function,
+            "interval",
+            args=[argument],
+            minutes=interval_minutes,
+            next_run_time=datetime.now(UTC),  # once at start-up too
+            max_instances=1,
+            coalesce=True,
+            id=job_id,
+        )
     scheduler.start()
     return scheduler

@@ -6,6 +6,7 @@ import sys
 
 from bot.channels.console import CHANNEL, make_console, run_console
 from bot.config import Settings
+from bot.retention import Sweeper
 from bot.runtime import build_runtime
 from bot.scheduler import start_scheduler
 
@@ -15,7 +16,8 @@ async def run_service(settings: Settings) -> None:
     parent, rooms = make_console(names, sys.stdout)
     runtime = await build_runtime(settings, rooms)
     runtime.app.add_parent_channel(CHANNEL, parent)
-    scheduler = start_scheduler(runtime.app, settings.retention.sweep_interval_minutes)
+    sweeper = Sweeper(runtime.app, settings.retention.audit_days)
+    scheduler = start_scheduler(runtime.app, sweeper, settings.retention.sweep_interval_minutes)
     try:
         await run_console(runtime.app, parent, sys.stdin, sys.stdout, sys.stdin.isatty())
     finally:

@@ -586,6 +586,15 @@ def _command(turn: _Turn, event: ParentCommand) -> None:
         turn.say("restarted")
     elif name == "mijngegevens":
         _show_my_data(turn, event)
+    elif name == "verzoek":
+        if not state.handovers:
+            turn.say("rights_no_handover")
+            _prompt(turn, repeat=True, skip_ask=True)
+            return
+        if state.step != Step.RIGHTS_REQUEST:
+            state.resume = state.step
+        state.step = Step.RIGHTS_REQUEST
+        _prompt(turn)
     elif name == "vergeet":
         if state.step != Step.FORGET_CONFIRM:
             state.resume = state.step
@@ -614,6 +623,33 @@ def _forget_answer(turn: _Turn, answer: str, text: str) -> None:
     state.resume = None
     turn.say("forget_cancelled")
     _prompt(turn, repeat=True, skip_ask=True)
+
+
+RIGHTS_KINDS = ("correct", "object", "other")
+
+
+def _rights_answer(turn: _Turn, answer: str, text: str) -> None:
+    """Pass a correction or objection to the loket: kind and handover numbers, no content."""
+    state = turn.state
+    kind = answer if answer in RIGHTS_KINDS else None
+    if kind is None:
+        lowered = text.lower()
+        if any(w in lowered for w in ("verbeter", "klopt niet", "fout", "correct", "wrong")):
+            kind = "correct"
+        elif any(w in lowered for w in ("bezwaar", "object", "niet eens")):
+            kind = "object"
+        elif text:
+            kind = "other"
+    if kind is None:
+        _prompt(turn)
+        return
+    numbers = ", ".join(map(str, state.handovers))
+    label = turn.ctx.catalogue.get(f"room_rights_kind_{kind}", "nl")
+    turn.actions.append(NotifyLoket("room_rights_request", {"kind": label, "numbers": numbers}))
+    turn.actions.append(Audit("rights_request", "parent"))
+    turn.say("rights_passed_on", promise=render_promise(turn))
+    state.step = state.resume or Step.ASK
+    state.resume = None
 
 
 def _show_my_data(turn: _Turn, event: ParentCommand) -> None:
@@ -735,6 +771,9 @@ def _prompt(turn: _Turn, repeat: bool = False, again: bool = False, skip_ask: bo
         turn.say("crisis_offer", turn.yes_no())
     elif step == Step.FORGET_CONFIRM:
         turn.say("forget_confirm", turn.yes_no())
+    elif step == Step.RIGHTS_REQUEST:
+        buttons = tuple(turn.button(f"button_rights_{kind}", kind) for kind in RIGHTS_KINDS)
+        turn.say("rights_ask", buttons)
 
 
 def _yes_no(answer: str) -> bool | None:
@@ -760,4 +799,5 @@ _STEP_HANDLERS = {
     Step.SUMMARY_EDIT: _summary_edit,
     Step.CRISIS_OFFER: _crisis_offer,
     Step.FORGET_CONFIRM: _forget_answer,
+    Step.RIGHTS_REQUEST: _rights_answer,
 }

@@ -12,11 +12,21 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from nlu.pipeline import NluResult
 
-PARENT_COMMANDS = ("start", "help", "privacy", "stop", "opnieuw", "mijngegevens", "vergeet")
+PARENT_COMMANDS = (
+    "start",
+    "help",
+    "privacy",
+    "stop",
+    "opnieuw",
+    "mijngegevens",
+    "vergeet",
+    "verzoek",
+)
 COMMAND_ALIASES = {
     "restart": "opnieuw",
     "mydata": "mijngegevens",
     "forget": "vergeet",
+    "request": "verzoek",
     "hulp": "help",
 }
 

@@ -28,6 +28,7 @@ class Step(StrEnum):
     SUMMARY_EDIT = "summary_edit"
     CRISIS_OFFER = "crisis_offer"
     FORGET_CONFIRM = "forget_confirm"
+    RIGHTS_REQUEST = "rights_request"  # a correction or objection for the loket
 
 
 INTAKE_STEPS = (Step.PLACE, Step.AGE, Step.SEX)

@@ -245,6 +245,39 @@ class Repository:
             .values(details=None, state=b"", conversation_id=None, purged=True, purge_at=None)
         )
 
+    async def live_handover_count(self, conversation_id: str) -> int:
+        query = select(func.count()).where(
+            HandoverRow.conversation_id == conversation_id, HandoverRow.purged.is_(False)
+        )
+        return int((await self.session.execute(query)).scalar_one())
+
+    async def scheduled_handovers(self) -> list[tuple[int, datetime]]:
+        """(number, purge_at) of every handover with a deletion deadline, soonest first."""
+        query = (
+            select(HandoverRow.number, HandoverRow.purge_at)
+            .where(HandoverRow.purge_at.is_not(None), HandoverRow.purged.is_(False))
+            .order_by(HandoverRow.purge_at)
+        )
+        return [(n, at) for n, at in (await self.session.execute(query)).all()]
+
+    async def conversation_deadlines(self) -> list[tuple[str, datetime]]:
+        query = (
+            select(ConversationRow.id, ConversationRow.expires_at)
+            .where(ConversationRow.expires_at.is_not(None))
+            .order_by(ConversationRow.expires_at)
+        )
+        return [(i, at) for i, at in (await self.session.execute(query)).all()]
+
+    async def unredacted_posts_of_purged(self, limit: int = 500) -> list[RoomPostRow]:
+        """Room copies of deleted handovers that a failed sweep could not redact yet."""
+        query = (
+            select(RoomPostRow)
+            .join(HandoverRow, HandoverRow.number == RoomPostRow.handover_number)
+            .where(HandoverRow.purged.is_(True), RoomPostRow.redacted.is_(False))
+            .limit(limit)
+        )
+        return list((await self.session.execute(query)).scalars().all())
+
     # --- room posts and parent messages ---
 
     async def add_room_post(
@@ -299,6 +332,36 @@ class Repository:
             )
         )
 
+    async def parent_messages_due(
+        self, older_than: datetime, limit: int = 500
+    ) -> list[tuple[int, str, str, str]]:
+        """(row id, channel, address, message ref) of personal bot messages sent before a time."""
+        query = (
+            select(ParentMessageRow, ConversationRow)
+            .join(ConversationRow, ConversationRow.id == ParentMessageRow.conversation_id)
+            .where(ParentMessageRow.sent_at <= older_than)
+            .limit(limit)
+        )
+        rows = (await self.session.execute(query)).all()
+        return [
+            (
+                message.id,
+                conversation.channel,
+                self.cipher.decrypt(conversation.address),
+                self.cipher.decrypt(message.message_ref),
+            )
+            for message, conversation in rows
+        ]
+
+    async def parent_messages_of(self, conversation_id: str) -> list[tuple[int, str]]:
+        query = select(ParentMessageRow).where(ParentMessageRow.conversation_id == conversation_id)
+        rows = (await self.session.execute(query)).scalars().all()
+        return [(row.id, self.cipher.decrypt(row.message_ref)) for row in rows]
+
+    async def delete_parent_messages(self, ids: list[int]) -> None:
+        if ids:
+            await self.session.execute(delete(ParentMessageRow).where(ParentMessageRow.id.in_(ids)))
+
     # --- audit and registration ---
 
     async def audit(
@@ -333,6 +396,10 @@ class Repository:
         if end is not None:
             query = query.where(AuditRow.at < end)
         return list((await self.session.execute(query)).scalars().all())
+
+    async def purge_audit(self, before: datetime) -> int:
+        result = await self.session.execute(delete(AuditRow).where(AuditRow.at < before))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def register(self, registration: Registration) -> None:
         self.session.add(RegistrationRow(id=uuid.uuid4().hex, **asdict(registration)))

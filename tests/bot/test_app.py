@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
+from bot.retention import Sweeper
 from flows.events import ParentCommand, ParentText, Staff, parse_command
 from storage.models import AuditRow, ConversationRow, HandoverRow, RegistrationRow
 from support.app import Clock, make_app
@@ -188,7 +189,7 @@ async def test_idle_conversations_expire_and_are_deleted(
     app, _, _ = await make_app(settings, tmp_path, clock, FakeNlu())
     await say(app, "mijn dochter slaapt slecht")
     clock.advance(hours=49)
-    await app.tick()
+    await Sweeper(app).sweep()
     async with app.store.transaction() as repo:
         rows = (await repo.session.execute(ConversationRow.__table__.select())).all()
         count = await repo.count_registrations(type="1")

@@ -5,11 +5,10 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from support.app import Clock, make_app
-from support.flows import FakeNlu, at
-
 from bot.channels.console import ADDRESS, CHANNEL, ConsoleChannel, make_console, run_console
 from bot.config import Settings
+from support.app import Clock, make_app
+from support.flows import FakeNlu, at
 
 
 async def console(settings: Settings, tmp_path: Path):

@@ -6,12 +6,12 @@ import logging
 from pathlib import Path
 
 import pytest
-from support.app import Clock, make_app
-from support.flows import FakeNlu, at
 
 from bot.config import Settings
 from bot.logs import JsonFormatter
 from flows.events import ParentText, Staff, parse_command
+from support.app import Clock, make_app
+from support.flows import FakeNlu, at
 
 SECRETS = ("Wolkenkrabberschool", "48213579", "Jozefien", "ouder.zeldzaam@voorbeeld.nl",
            "chat-777000")

@@ -491,3 +491,19 @@ def test_replies_that_repeat_personal_data_are_marked(ctx: FlowContext) -> None:
     full_type_2(chat)
     summaries = [a for a in chat.of(Reply) if "Klopt dit" in a.text]
     assert summaries and all(a.personal for a in summaries)
+
+
+def test_a_correction_or_objection_reaches_the_loket_without_content(ctx: FlowContext) -> None:
+    chat = new_chat(ctx)
+    assert "geen doorgegeven vraag" in "\n".join(chat.say("/verzoek"))
+    full_type_2(chat)
+    chat.say("ja")
+    chat.state.handovers.append(12)  # the app numbers the handover it creates
+    chat.say("/verzoek")
+    assert chat.state.step == Step.RIGHTS_REQUEST
+    chat.say("Bezwaar maken", button="object")
+    [note] = [n for n in chat.of(NotifyLoket) if n.key == "room_rights_request"]
+    assert note.params == {"kind": "bezwaar", "numbers": "12"}
+    assert "loketmedewerker van dienst" in chat.reply_text()
+    assert "maandag tussen 9 en 12 uur" in chat.reply_text()
+    assert chat.state.step == Step.ASK

@@ -121,9 +121,7 @@ def test_the_loket_reroutes_to_one_partner_or_to_all(ctx: FlowContext) -> None:
     state = offered(ctx, ["lumens"])
     state, _ = handover.handle(state, DETAILS, Claim(staff("lumens")), MONDAY_10, ctx)
     state, _ = handover.handle(state, DETAILS, Release(staff("lumens")), MONDAY_10, ctx)
-    state, actions = handover.handle(
-        state, DETAILS, Reroute(staff("loket"), "ggd"), MONDAY_10, ctx
-    )
+    state, actions = handover.handle(state, DETAILS, Reroute(staff("loket"), "ggd"), MONDAY_10, ctx)
     assert state.targets == ["ggd"] and state.status == HandoverStatus.OFFERED
     assert posts(actions, "ggd")
     state, actions = handover.handle(state, DETAILS, Reroute(staff("loket"), None), MONDAY_10, ctx)
@@ -174,9 +172,14 @@ def test_forget_removes_every_copy_and_tells_the_rooms_without_content(ctx: Flow
 def test_every_transition_is_audited_without_personal_data(ctx: FlowContext) -> None:
     state = HandoverState(number=7, targets=["lumens"], created_at=MONDAY_10)
     audits: list[Audit] = []
-    for event in (Offer(), Claim(staff("lumens", "Eva")), Release(staff("lumens", "Eva")),
-                  Reroute(staff("loket"), "ggd"), Claim(staff("ggd")),
-                  Close(staff("loket"), "handled")):
+    for event in (
+        Offer(),
+        Claim(staff("lumens", "Eva")),
+        Release(staff("lumens", "Eva")),
+        Reroute(staff("loket"), "ggd"),
+        Claim(staff("ggd")),
+        Close(staff("loket"), "handled"),
+    ):
         state, actions = handover.handle(state, DETAILS, event, MONDAY_10, ctx)
         audits.extend(a for a in actions if isinstance(a, Audit))
     events = [a.event for a in audits]

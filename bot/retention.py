@@ -1,0 +1,154 @@
+"""The sweeper: deletes personal data that is due, with room copies, idempotently.
+
+Deadlines are database rows (handovers.purge_at, conversations.expires_at); APScheduler
+only wakes `Sweeper.sweep`. Every step can be interrupted and is finished by the next
+sweep: database rows are purged first, room copies of purged handovers are redacted until
+that succeeds, and the bot's personal messages in parents' chats are deleted within the
+platform's limits (Telegram: 48 hours).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.app import App, Outbox
+from flows.state import Step
+
+log = logging.getLogger("cjgbot.retention")
+
+# Telegram lets a bot delete its messages for 48 hours; stay well inside that.
+PARENT_MESSAGE_MAX_AGE = timedelta(hours=46)
+# Personal messages (summary, repeated contact details) are needed while the parent checks them.
+PARENT_MESSAGE_GRACE = timedelta(hours=1)
+
+
+@dataclass
+class SweepReport:
+    handovers_purged: int = 0
+    conversations_deleted: int = 0
+    conversations_closed: int = 0
+    room_copies_redacted: int = 0
+    redactions_pending: int = 0
+    parent_messages_deleted: int = 0
+    audit_events_purged: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(vars(self))
+
+
+@dataclass
+class PurgePlan:
+    handovers: list[tuple[int, datetime]] = field(default_factory=list)
+    conversations: list[tuple[str, datetime]] = field(default_factory=list)
+
+
+class Sweeper:
+    def __init__(self, app: App, audit_days: int = 365) -> None:
+        self.app = app
+        self.audit_days = audit_days
+
+    async def plan(self) -> PurgePlan:
+        """What is scheduled for deletion, and when (for `cjgbot purge --dry-run`)."""
+        async with self.app.store.transaction() as repo:
+            return PurgePlan(await repo.scheduled_handovers(), await repo.conversation_deadlines())
+
+    async def sweep(self, now: datetime | None = None) -> SweepReport:
+        now = now or self.app.clock()
+        report = SweepReport()
+        report.conversations_closed = await self.app.expire_conversations(now)
+        await self._purge_handovers(now, report)
+        await self._redact_leftovers(report)
+        await self._delete_parent_messages(now, report)
+        async with self.app.store.transaction() as repo:
+            report.audit_events_purged = await repo.purge_audit(
+                now - timedelta(days=self.audit_days)
+            )
+        await self._compact()
+        log.info("sweep_done", extra={"count": report.handovers_purged})
+        return report
+
+    async def _purge_handovers(self, now: datetime, report: SweepReport) -> None:
+        while True:
+            outbox = Outbox()
+            async with self.app.store.transaction() as repo:
+                numbers = await repo.due_handovers(now, limit=200)
+                if not numbers:
+                    return
+                for number in numbers:
+                    handover = await repo.get_handover(number)
+                    conversation_id = handover.conversation_id if handover else None
+                    await repo.purge_handover(number)
+                    await repo.audit(now, "handover_purged", "system", None, number)
+                    report.handovers_purged += 1
+                    if conversation_id and not await repo.live_handover_count(conversation_id):
+                        conversation = await repo.get_conversation(conversation_id)
+                        if (
+                            conversation is not None
+                            and conversation.state.step == Step.ASK
+                            and (conversation.state.question is None)
+                        ):
+                            await self.app.drop_conversation(
+                                repo,
+                                conversation.id,
+                                conversation.channel,
+                                conversation.address,
+                                outbox,
+                            )
+                            report.conversations_deleted += 1
+            await self.app.deliver(outbox)
+            # Room copies go after the rows: if this fails, _redact_leftovers finishes it.
+            await self._redact_leftovers(report)
+
+    async def _redact_leftovers(self, report: SweepReport) -> None:
+        async with self.app.store.transaction() as repo:
+            posts = await repo.unredacted_posts_of_purged()
+            done: list[int] = []
+            rooms: set[str] = set()
+            for post in posts:
+                try:
+                    await self.app.rooms.redact(post.room, post.message_ref)
+                except Exception:  # the homeserver may be away: the next sweep retries
+                    log.warning("redaction_failed", extra={"room": post.room})
+                    continue
+                done.append(post.id)
+                rooms.add(post.room)
+            await repo.mark_redacted(done)
+        report.room_copies_redacted += len(done)
+        report.redactions_pending = len(posts) - len(done)
+        purge = getattr(self.app.rooms, "purge", None)
+        if purge is not None:
+            for room in sorted(rooms):
+                try:
+                    await purge(room)
+                except Exception:
+                    log.warning("purge_failed", extra={"room": room})
+
+    async def _delete_parent_messages(self, now: datetime, report: SweepReport) -> None:
+        """Personal bot messages in parents' chats: deleted once checked, always within 46 h."""
+        async with self.app.store.transaction() as repo:
+            due = await repo.parent_messages_due(now - PARENT_MESSAGE_GRACE)
+            done: list[int] = []
+            for row_id, channel, address, ref in due:
+                gateway = self.app.parents.get(channel)
+                delete = getattr(gateway, "delete", None)
+                if delete is None:
+                    done.append(row_id)  # nothing the bot can delete on this channel
+                    continue
+                try:
+                    await delete(address, ref)
+                except Exception:
+                    log.warning("parent_delete_failed", extra={"channel": channel})
+                    continue
+                done.append(row_id)
+            await repo.delete_parent_messages(done)
+        report.parent_messages_deleted += len(done)
+
+    async def _compact(self) -> None:
+        """SQLite: move the WAL into the file (secure_delete zeroes freed space) and empty it."""
+        engine = self.app.store.engine
+        if engine.dialect.name != "sqlite":
+            return
+        async with engine.connect() as connection:
+            await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
