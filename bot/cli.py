@@ -96,6 +96,79 @@ def run(ctx: click.Context) -> None:
     _run(go)
 
 
+@main.command()
+@click.option("--dry-run", is_flag=True, help="Only show what is due when.")
+@click.pass_context
+def purge(ctx: click.Context, dry_run: bool) -> None:
+    """Run a deletion sweep now (or show the schedule with --dry-run)."""
+    settings = _settings(ctx)
+
+    async def go() -> None:
+        from bot.channels.console import make_console
+        from bot.retention import Sweeper
+        from bot.runtime import build_runtime
+
+        _, rooms = make_console({p.id: p.name for p in settings.partners}, sys.stdout, False)
+        runtime = await build_runtime(settings, rooms, load_model=False)
+        try:
+            sweeper = Sweeper(runtime.app, settings.retention.audit_days)
+            if dry_run:
+                plan = await sweeper.plan()
+                now = runtime.app.clock()
+                click.echo(
+                    f"{len(plan.handovers)} handovers and {len(plan.conversations)} "
+                    "conversations have a deletion deadline:"
+                )
+                for number, due in plan.handovers:
+                    state = "due now" if due <= now else f"due {due:%Y-%m-%d %H:%M} UTC"
+                    click.echo(f"  handover {number}: {state}")
+                for _conversation, due in plan.conversations:
+                    state = "due now" if due <= now else f"due {due:%Y-%m-%d %H:%M} UTC"
+                    click.echo(f"  conversation: {state}")
+                return
+            report = await sweeper.sweep()
+            for key, value in report.as_dict().items():
+                click.echo(f"{key.replace('_', ' ')}: {value}")
+        finally:
+            await runtime.close()
+
+    _run(go)
+
+
+@main.command()
+@click.option("--handover", "number", type=int, help="Only this handover number.")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="From this date (UTC).")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Up to this date (UTC).")
+@click.pass_context
+def audit(ctx: click.Context, number: int | None, start: Any, end: Any) -> None:
+    """List audit events: time, event, actor role, organisation, handover number."""
+    settings = _settings(ctx)
+
+    async def go() -> None:
+        from datetime import UTC
+
+        from bot.runtime import open_store
+
+        store = await open_store(settings)
+        try:
+            async with store.transaction() as repo:
+                rows = await repo.audit_events(
+                    number,
+                    start.replace(tzinfo=UTC) if start else None,
+                    end.replace(tzinfo=UTC) if end else None,
+                )
+        finally:
+            await store.close()
+        for row in rows:
+            click.echo(
+                f"{row.at:%Y-%m-%d %H:%M:%S}  {row.event:<28} {row.actor_role:<8} "
+                f"{row.organisation or '-':<10} {row.handover_number or '-'}"
+            )
+        click.echo(f"{len(rows)} events")
+
+    _run(go)
+
+
 @main.group()
 def config() -> None:
     """Configuration commands."""

@@ -70,16 +70,29 @@ def flow_contexts(
     }
 
 
+async def open_store(settings: Settings) -> Store:
+    cipher = FieldCipher.from_environment(settings.storage.key_file)
+    engine = await open_database(settings.storage.database_url)
+    return Store(engine, cipher)
+
+
+class _NoModel:
+    """For maintenance commands that never read a parent's message."""
+
+    def parse(self, text: str) -> object:
+        raise RuntimeError("this command does not understand messages")
+
+
 async def build_runtime(
     settings: Settings,
     rooms: RoomGateway,
     clock: Callable[[], datetime] = utc_now,
     nlu: Nlu | None = None,
+    load_model: bool = True,
 ) -> Runtime:
-    cipher = FieldCipher.from_environment(settings.storage.key_file)
-    engine = await open_database(settings.storage.database_url)
-    store = Store(engine, cipher)
-    nlu = nlu or load_nlu(settings)
+    store = await open_store(settings)
+    if nlu is None:
+        nlu = load_nlu(settings) if load_model else _NoModel()  # type: ignore[assignment]
     app = App(
         store,
         flow_contexts(settings, nlu),

@@ -174,6 +174,9 @@ class Nlu:
                 crisis_category=crisis_category,
             )
 
+        if best == "crisis" and len(ranked) > 1:
+            # Crisis was the best guess but below its threshold: go by the next intent.
+            best, confidence = ranked[1]
         label = label_of_intent(best)
         route, topic, partner, intent = label.route, label.topic, label.partner, best
         if route == "partner" and partner in (_YOUNG_PARTNER, _SCHOOL_AGE_PARTNER):

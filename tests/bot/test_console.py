@@ -20,15 +20,27 @@ async def console(settings: Settings, tmp_path: Path):
     return app, parent, out
 
 
-async def test_a_scripted_type_2_conversation_and_a_claim(settings: Settings, tmp_path: Path) -> None:
+async def test_a_scripted_type_2_conversation_and_a_claim(
+    settings: Settings, tmp_path: Path
+) -> None:
     app, parent, out = await console(settings, tmp_path)
-    script = "\n".join([
-        "ons kind wordt gepest, kan iemand helpen", "Veldhoven", "9", "1",  # [1] Jongen
-        "1",  # [1] Ja, dat is goed
-        "06-48213579", "Sanne", "1",  # [1] Klopt
-        "/als lumens claim 1",
-        "/als ggd claim 1",
-    ]) + "\n"
+    script = (
+        "\n".join(
+            [
+                "ons kind wordt gepest, kan iemand helpen",
+                "Veldhoven",
+                "9",
+                "1",  # [1] Jongen
+                "1",  # [1] Ja, dat is goed
+                "06-48213579",
+                "Sanne",
+                "1",  # [1] Klopt
+                "/als lumens claim 1",
+                "/als ggd claim 1",
+            ]
+        )
+        + "\n"
+    )
     await run_console(app, parent, io.StringIO(script), out, interactive=False)
     text = out.getvalue()
     assert "u> ons kind wordt gepest" in text  # the input is echoed in a transcript

@@ -12,8 +12,16 @@ from sqlalchemy import inspect
 from storage.crypto import ENV_KEY, FieldCipher, KeyError_, load_or_create_key_file
 from storage.database import create_engine, migrate, open_database
 
-TABLES = {"conversations", "handovers", "room_posts", "parent_messages", "audit_events",
-          "registrations", "settings", "alembic_version"}
+TABLES = {
+    "conversations",
+    "handovers",
+    "room_posts",
+    "parent_messages",
+    "audit_events",
+    "registrations",
+    "settings",
+    "alembic_version",
+}
 
 
 async def test_migrations_upgrade_and_downgrade(tmp_path: Path) -> None:
