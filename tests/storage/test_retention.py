@@ -6,13 +6,13 @@ import logging
 from pathlib import Path
 
 import pytest
-from support.app import Clock, make_app
-from support.flows import FakeNlu, at
 
 from bot.config import Settings
 from bot.retention import Sweeper
 from flows.events import ParentText, Staff, parse_command
 from storage.models import ConversationRow, HandoverRow, RegistrationRow
+from support.app import Clock, make_app
+from support.flows import FakeNlu, at
 
 PHONE, EMAIL, NAME = "06-48213579", "ouder.uniek73@voorbeeld.nl", "Philomena"
 QUESTION = "ons kind wordt gepest bij de Kwartelkoningschool, kan iemand helpen"

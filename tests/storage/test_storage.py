@@ -75,9 +75,10 @@ def test_encrypted_fields_do_not_contain_the_plain_text() -> None:
     cipher = FieldCipher([Fernet.generate_key()])
     token = cipher.encrypt("0612345678")
     assert b"0612345678" not in token
-    assert cipher.lookup("telegram", "42") == cipher.lookup("telegram", "42")
-    assert cipher.lookup("telegram", "42") != cipher.lookup("matrix", "42")
-    assert "42" not in cipher.lookup("telegram", "42")
+    chat_id = "5512349876"
+    assert cipher.lookup("telegram", chat_id) == cipher.lookup("telegram", chat_id)
+    assert cipher.lookup("telegram", chat_id) != cipher.lookup("matrix", chat_id)
+    assert chat_id not in cipher.lookup("telegram", chat_id)
 
 
 def test_a_bad_key_is_a_clear_error() -> None:
