@@ -20,13 +20,16 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import tempfile
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 
 import joblib
 import numpy as np
 import sklearn
+import yaml
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -34,6 +37,7 @@ from sklearn.pipeline import FeatureUnion
 from sklearn.svm import LinearSVC
 
 from nlu.crisis import fold
+from nlu.language import detect_language
 from nlu.training_data import Example, data_hash, examples_hash, label_of_intent, load_examples
 
 log = logging.getLogger(__name__)
@@ -43,11 +47,44 @@ MAX_FEATURE_CHARS = 1000
 DEFAULT_CACHE_DIR = Path("~/.cache/cjgbot")
 _SVC_C = 1.0
 _CALIBRATION_FOLDS = 3
+_ROUTE_CLASS_WEIGHT: str | None = None
+_LEVEL_MODEL = None
+_USE_GLOSSARY = True
+
+
+GLOSSARY_FILE = Path(__file__).resolve().parent / "data" / "glossary_en_nl.yml"
+_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+
+
+@lru_cache(maxsize=1)
+def _glossary() -> dict[str, str]:
+    try:
+        data = yaml.safe_load(GLOSSARY_FILE.read_text(encoding="utf-8")) or {}
+    except OSError:
+        return {}
+    return {str(k).lower(): str(v) for k, v in data.items()}
+
+
+def _glosses(folded: str) -> list[str]:
+    glossary = _glossary()
+    words = _WORD.findall(folded)
+    out = [glossary[w] for w in words if w in glossary]
+    out += [glossary[b] for b in map(" ".join, zip(words, words[1:], strict=False)) if b in glossary]
+    return out
 
 
 def prepare_text(text: str) -> str:
-    """What the features see: the first characters, folded (see `nlu.crisis.fold`)."""
-    return fold(text[:MAX_FEATURE_CHARS])
+    """What the features see: the first characters, folded (see `nlu.crisis.fold`).
+
+    For an English message the Dutch glosses of its domain words are appended
+    (`data/glossary_en_nl.yml`), so it shares features with the Dutch examples.
+    """
+    folded = fold(text[:MAX_FEATURE_CHARS])
+    if _USE_GLOSSARY and detect_language(folded) == "en":
+        glosses = _glosses(folded)
+        if glosses:
+            folded = f"{folded} {' '.join(glosses)}"
+    return folded
 
 
 def _features() -> FeatureUnion:
@@ -88,13 +125,18 @@ class _Constant:
         return np.ones((rows, 1))
 
 
-def _fit_level(features: object, labels: np.ndarray, random_state: int) -> object:
+def _fit_level(
+    features: object, labels: np.ndarray, random_state: int, class_weight: str | None = None
+) -> object:
     classes, counts = np.unique(labels, return_counts=True)
     if len(classes) == 1:
         return _Constant(str(classes[0]))
-    if counts.min() >= _CALIBRATION_FOLDS:
-        model: object = CalibratedClassifierCV(
-            LinearSVC(C=_SVC_C, random_state=random_state), cv=_CALIBRATION_FOLDS
+    if _LEVEL_MODEL is not None:
+        model: object = _LEVEL_MODEL()
+    elif counts.min() >= _CALIBRATION_FOLDS:
+        model = CalibratedClassifierCV(
+            LinearSVC(C=_SVC_C, class_weight=class_weight, random_state=random_state),
+            cv=_CALIBRATION_FOLDS,
         )
     else:  # tiny data sets (tests, a new intent with a couple of examples)
         model = LogisticRegression(C=10.0, max_iter=2000)
@@ -140,7 +182,7 @@ class IntentClassifier:
 
         features = _features()
         matrix = features.fit_transform(texts)
-        route_model = _fit_level(matrix, groups, random_state)
+        route_model = _fit_level(matrix, groups, random_state, _ROUTE_CLASS_WEIGHT)
         sub_models: dict[str, object] = {}
         for group in sorted(set(groups.tolist())):
             mask = groups == group

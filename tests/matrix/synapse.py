@@ -85,7 +85,7 @@ class Synapse:
 
     def _write_config(self) -> None:
         work = self.workdir
-        (work / "media").mkdir(exist_ok=True)
+        (work / "media").mkdir(parents=True, exist_ok=True)
         (work / "signing.key").write_text(_signing_key())
         log_config = {
             "version": 1,

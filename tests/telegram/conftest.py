@@ -35,7 +35,7 @@ def free_port() -> int:
 
 async def wait_until(check: Callable[[], bool], within: float = 10.0) -> None:
     async with asyncio.timeout(within):
-        while not check():
+        while not check():  # noqa: ASYNC110 - the bot's progress is observed, not signalled
             await asyncio.sleep(0.01)
 
 

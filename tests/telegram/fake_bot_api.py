@@ -12,6 +12,7 @@ calls of a method with 429 and retry_after. Parents and groups are simulated thr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import time
@@ -59,10 +60,11 @@ CONTENT: dict[str, dict[str, Any]] = {
               "location": {"latitude": 51.41, "longitude": 5.40}},
     "contact": {"contact": {"phone_number": "+31612345678", "first_name": "Petra"}},
     "poll": {"poll": {"id": "poll1", "question": "Wie slaapt er slecht?",
-                      "options": [{"text": "ik", "voter_count": 0},
-                                  {"text": "jij", "voter_count": 0}],
+                      "options": [{"text": "ik", "voter_count": 0, "persistent_id": "o1"},
+                                  {"text": "jij", "voter_count": 0, "persistent_id": "o2"}],
                       "total_voter_count": 0, "is_closed": False, "is_anonymous": True,
-                      "type": "regular", "allows_multiple_answers": False}},
+                      "type": "regular", "allows_multiple_answers": False,
+                      "allows_revoting": False, "members_only": False}},
     "dice": {"dice": {"emoji": "🎲", "value": 3}},
 }
 
@@ -388,10 +390,8 @@ class FakeBotApi:
                 return []
             async with self._changed:
                 left = max(0.0, min(0.2, deadline - time.monotonic()))
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._changed.wait(), left)
-                except TimeoutError:
-                    pass
 
     @staticmethod
     def _allowed(update: dict[str, Any], allowed: list[str] | None) -> bool:
@@ -502,10 +502,8 @@ class FakeBotApi:
                 ready = [u for u in self._updates if u["update_id"] > self.confirmed]
                 if hook is None or not ready:
                     async with self._changed:
-                        try:
+                        with contextlib.suppress(TimeoutError):
                             await asyncio.wait_for(self._changed.wait(), 0.2)
-                        except TimeoutError:
-                            pass
                     continue
                 update = ready[0]
                 headers = {"X-Telegram-Bot-Api-Secret-Token": hook.secret} if hook.secret else {}

@@ -3,10 +3,12 @@ crisis, deep-link source, restart, and deleting the bot's messages with personal
 
 from __future__ import annotations
 
+import pytest
 from conftest import Bots, Harness
 from fake_bot_api import FakeBotApi, FakeParent
 from sqlalchemy import select
 
+from bot.config import ConfigError
 from flows.events import ParentCommand, ParentText
 from storage.models import ConversationRow, ParentMessageRow
 from support.app import Clock
@@ -196,3 +198,30 @@ async def test_a_message_telegram_no_longer_deletes_is_not_retried(
     assert await bot.channel.sweep() == 0
     assert not my_data.deleted and await personal_refs(bot) == []
     assert [c.status for c in server.calls_of("deleteMessage")] == [400]
+
+
+async def test_a_failing_turn_gets_an_apology_and_the_chat_goes_on(
+    bot: Harness, server: FakeBotApi
+) -> None:
+    parent = server.parent()
+    working = bot.app.handle_parent
+
+    async def broken(*args: object) -> None:
+        raise RuntimeError("database unavailable")
+
+    bot.app.handle_parent = broken  # type: ignore[method-assign]
+    await say(bot, parent, "hallo")
+    assert parent.texts() == ["Sorry, er ging bij mij iets mis. Wilt u uw bericht zo nog eens "
+                              "sturen?"]
+    bot.app.handle_parent = working  # type: ignore[method-assign]
+    await say(bot, parent, "hallo")
+    assert "chatbot van" in parent.texts()[1]
+
+
+async def test_a_rejected_token_stops_the_start_with_a_clear_error(
+    bots: Bots, server: FakeBotApi
+) -> None:
+    other = "987654321:AAE-a_token_the_server_does_not_know"
+    with pytest.raises(ConfigError) as caught:
+        await bots.start(token=other)
+    assert "channels.telegram.token" in str(caught.value) and other not in str(caught.value)

@@ -74,7 +74,7 @@ class _Wait:
     """429: the server's retry_after; anything else: exponential back-off with jitter."""
 
     def __init__(self, max_wait_s: float) -> None:
-        self.backoff = wait_exponential_jitter(initial=0.2, max=max_wait_s, jitter=0.5)
+        self.backoff = wait_exponential_jitter(multiplier=0.2, max=max_wait_s, jitter=0.5)
         self.max_wait_s = max_wait_s
 
     def __call__(self, state: RetryCallState) -> float:

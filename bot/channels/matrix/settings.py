@@ -26,7 +26,7 @@ from bot.config import ConfigError, Settings
 from flows.domain import LOKET
 
 USER_ID = re.compile(r"@[^:\s]+:[^\s]+")
-ROOM_ID = re.compile(r"![^:\s]+:[^\s]+")
+ROOM_ID = re.compile(r"![^\s:]+(:[^\s]+)?")  # v12 room ids have no server part
 
 
 class MatrixSettings(BaseModel):
@@ -107,7 +107,7 @@ def configured_rooms(settings: Settings) -> dict[str, str]:
     for logical, room_id in rooms.items():
         if not ROOM_ID.fullmatch(room_id):
             where = "loket.room" if logical == LOKET else f"partners.{logical}.room"
-            raise ConfigError(f"{where}: {room_id!r} is not a Matrix room id (!id:server)")
+            raise ConfigError(f"{where}: {room_id!r} is not a Matrix room id (!id or !id:server)")
     if len(set(rooms.values())) != len(rooms):
         raise ConfigError("loket.room / partners[].room: a room id is used twice")
     return rooms

@@ -92,11 +92,17 @@ class SetupReport:
         return "\n".join(lines)
 
 
-def power_levels(bot_user: str, existing: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Power levels where only the bot changes settings; other users keep their levels."""
+def power_levels(
+    bot_user: str, existing: dict[str, Any] | None = None, bot_is_creator: bool = False
+) -> dict[str, Any]:
+    """Power levels where only the bot changes settings; other users keep their levels.
+
+    From room version 12 on, the room's creator has unlimited power and must not be
+    listed under `users`; in older versions the bot is listed with level 100.
+    """
     content: dict[str, Any] = dict(existing or {})
     users = {u: level for u, level in dict(content.get("users", {})).items() if u != bot_user}
-    content["users"] = {bot_user: BOT_LEVEL, **users}
+    content["users"] = users if bot_is_creator else {bot_user: BOT_LEVEL, **users}
     content["users_default"] = 0
     content["events_default"] = 0
     for action in LOCKED_ACTIONS:
@@ -117,6 +123,23 @@ def _room_name(logical: str, settings: Settings) -> str:
         return texts.get("room_name_loket", "nl")
     name = settings.partner_map()[logical].name
     return texts.get("room_name_partner", "nl", partner=name)
+
+
+def creators_privileged(room_version: str) -> bool:
+    """Room versions 12 and later give the creators unlimited power (MSC4289)."""
+    return room_version.isdigit() and int(room_version) >= 12
+
+
+async def _default_room_version(client: AsyncClient) -> str:
+    response = await client.send(
+        "GET",
+        "/_matrix/client/v3/capabilities",
+        headers={"Authorization": f"Bearer {client.access_token}"},
+    )
+    if response.status != 200:
+        return "10"
+    data = await response.json()
+    return str(data.get("capabilities", {}).get("m.room_versions", {}).get("default", "10"))
 
 
 def _wanted_state() -> dict[str, dict[str, Any]]:
@@ -162,6 +185,7 @@ async def setup_rooms(
         existing = configured_rooms(settings)
         wanted = [LOKET, *[p.id for p in settings.partners]]
         loket_staff = [m.matrix_id for m in settings.loket.staff.values() if m.matrix_id]
+        privileged = creators_privileged(await _default_room_version(client))
         reports = []
         for logical in wanted:
             invite = loket_staff if logical == LOKET and invite_loket_staff else []
@@ -169,7 +193,9 @@ async def setup_rooms(
                 report = await _check_room(client, settings, config, logical, existing[logical])
                 report.invited = await _invite_missing(client, config, report, invite)
             else:
-                report = await _create_room(client, settings, config, logical, invite)
+                report = await _create_room(
+                    client, settings, config, logical, invite, privileged
+                )
             reports.append(report)
         return SetupReport(reports)
     finally:
@@ -184,6 +210,7 @@ async def _create_room(
     config: MatrixSettings,
     logical: str,
     invite: list[str],
+    bot_is_creator: bool,
 ) -> RoomReport:
     initial_state = [
         {"type": event_type, "state_key": "", "content": content}
@@ -198,19 +225,10 @@ async def _create_room(
         preset=RoomPreset.private_chat,
         invite=invite,
         initial_state=initial_state,
-        power_level_override=power_levels(config.user_id),
+        power_level_override=power_levels(config.user_id, bot_is_creator=bot_is_creator),
     )
     response = await retrying(create, "room_create", config.retry_max_wait_s)
     return RoomReport(logical, response.room_id, created=True, invited=len(invite))
-
-
-async def _state(client: AsyncClient, room_id: str, event_type: str) -> dict[str, Any] | None:
-    call = functools.partial(client.room_get_state_event, room_id, event_type)
-    try:
-        response = await retrying(call, "state", 10)
-    except Permanent:
-        return None
-    return dict(response.content)
 
 
 async def _put_state(
@@ -230,35 +248,49 @@ async def _check_room(
     report = RoomReport(logical, room_id)
     try:
         await retrying(functools.partial(client.join, room_id), "join", config.retry_max_wait_s)
+        response = await retrying(
+            functools.partial(client.room_get_state, room_id), "state", config.retry_max_wait_s
+        )
     except Permanent as exc:
         report.problems.append(f"de bot kan de kamer niet in ({exc.status})")
         return report
+    state = {(e["type"], e.get("state_key", "")): e for e in response.events}
+    create = state.get(("m.room.create", ""), {})
+    version = str(create.get("content", {}).get("room_version", "1"))
+    creators = {create.get("sender"), *create.get("content", {}).get("additional_creators", [])}
+    bot_is_creator = creators_privileged(version) and config.user_id in creators
+
+    def content(event_type: str) -> dict[str, Any]:
+        return dict(state.get((event_type, ""), {}).get("content", {}))
+
     try:
-        for event_type, content in _wanted_state().items():
-            current = await _state(client, room_id, event_type)
-            key = next(iter(content))
-            if current is None or current.get(key) != content[key]:
-                await _put_state(client, config, room_id, event_type, content)
+        for event_type, wanted in _wanted_state().items():
+            key = next(iter(wanted))
+            if content(event_type).get(key) != wanted[key]:
+                await _put_state(client, config, room_id, event_type, wanted)
                 report.fixed.append(event_type.removeprefix("m.room."))
-        levels = await _state(client, room_id, "m.room.power_levels") or {}
-        wanted = power_levels(config.user_id, levels)
-        if levels.get("users", {}).get(config.user_id, 0) < BOT_LEVEL:
+        levels = content("m.room.power_levels")
+        wanted_levels = power_levels(config.user_id, levels, bot_is_creator)
+        if not bot_is_creator and levels.get("users", {}).get(config.user_id, 0) < BOT_LEVEL:
             report.problems.append("de bot heeft geen machtsniveau 100 in deze kamer")
-        elif wanted != levels:
-            await _put_state(client, config, room_id, "m.room.power_levels", wanted)
+        elif wanted_levels != levels:
+            await _put_state(client, config, room_id, "m.room.power_levels", wanted_levels)
             report.fixed.append("power_levels")
-        others = [u for u, lvl in wanted["users"].items() if u != config.user_id and lvl >= 100]
+        others = [
+            u for u, lvl in wanted_levels["users"].items() if u != config.user_id and lvl >= 100
+        ]
+        if creators_privileged(version):
+            others += [c for c in creators if c and c != config.user_id]
         if others:
             report.problems.append(
-                f"{len(others)} andere account(s) met machtsniveau 100: die kunnen de "
-                "instellingen wijzigen; verlagen kan alleen die account zelf"
+                f"{len(others)} andere account(s) met machtsniveau 100 of maker van de kamer: "
+                "die kunnen de instellingen wijzigen"
             )
         for event_type, key, text in (
             ("m.room.name", "name", _room_name(logical, settings)),
             ("m.room.topic", "topic", channel_texts().get("room_topic", "nl")),
         ):
-            current = await _state(client, room_id, event_type)
-            if current is None or current.get(key) != text:
+            if content(event_type).get(key) != text:
                 await _put_state(client, config, room_id, event_type, {key: text})
                 report.fixed.append(key)
     except Permanent as exc:

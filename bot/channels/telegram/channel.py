@@ -164,9 +164,12 @@ class TelegramChannel:
                 )
                 for names in COMMANDS
             ]
-            await self.bot.set_my_commands(
-                commands, language_code=None if language == "nl" else language
-            )
+            try:
+                await self.bot.set_my_commands(
+                    commands, language_code=None if language == "nl" else language
+                )
+            except TelegramError:  # the menu is a convenience: typing commands still works
+                log.warning("telegram_commands_not_set", extra={"channel": CHANNEL})
 
     # --- personal messages ---
 

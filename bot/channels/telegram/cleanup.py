@@ -38,16 +38,20 @@ class DueMessage:
 async def parent_messages_due(
     repo: Repository, channel: str, now: datetime, max_age: timedelta, limit: int = 200
 ) -> list[DueMessage]:
-    """Personal bot messages of `channel` that are due: a handover made since, or old."""
+    """Personal bot messages that are due: a handover made since, old, or of a deleted
+    conversation. Rows without a conversation can be of any channel: the caller checks refs.
+    (Rows lose their conversation only once parent_messages.conversation_id is SET NULL
+    on delete instead of CASCADE.)"""
+    orphan = ParentMessageRow.conversation_id.is_(None)
     handed_over = exists().where(
         HandoverRow.conversation_id == ParentMessageRow.conversation_id,
         HandoverRow.created_at >= ParentMessageRow.sent_at,
     )
     query = (
         select(ParentMessageRow)
-        .join(ConversationRow, ConversationRow.id == ParentMessageRow.conversation_id)
-        .where(ConversationRow.channel == channel)
-        .where(or_(ParentMessageRow.sent_at <= now - max_age, handed_over))
+        .outerjoin(ConversationRow, ConversationRow.id == ParentMessageRow.conversation_id)
+        .where(or_(ConversationRow.channel == channel, orphan))
+        .where(or_(orphan, ParentMessageRow.sent_at <= now - max_age, handed_over))
         .order_by(ParentMessageRow.sent_at)
         .limit(limit)
     )
@@ -78,8 +82,7 @@ async def delete_personal_messages(
     for item in due:
         target = decode_ref(item.ref)
         if target is None:
-            done.append(item.id)
-            continue
+            continue  # another channel's message (of a deleted conversation)
         chat_id, message_ids = target
         complete = True
         for message_id in message_ids:
