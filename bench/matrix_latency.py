@@ -21,12 +21,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from matrix.people import Person  # noqa: E402
+from matrix.synapse import Synapse  # noqa: E402
+
 from bot.app import App  # noqa: E402
 from bot.channels.matrix import MatrixChannel, MatrixSettings, run_matrix  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from bot.runtime import flow_contexts, load_nlu  # noqa: E402
-from matrix.people import Person  # noqa: E402
-from matrix.synapse import Synapse  # noqa: E402
 from storage.crypto import FieldCipher  # noqa: E402
 from storage.database import open_database  # noqa: E402
 from storage.repository import Store  # noqa: E402
@@ -91,8 +92,10 @@ def main() -> None:
         timings = asyncio.run(run(args.count, not args.plain, args.real_nlu, Path(tmp)))
     room = "unencrypted" if args.plain else "encrypted"
     nlu = "embedded classifier" if args.real_nlu else "rule-based stand-in NLU"
-    print(f"matrix latency, parent message -> bot reply, {len(timings)} messages, "
-          f"{room} direct chat, {nlu}")
+    print(
+        f"matrix latency, parent message -> bot reply, {len(timings)} messages, "
+        f"{room} direct chat, {nlu}"
+    )
     print(f"  p50 {statistics.median(timings):7.1f} ms")
     print(f"  p99 {percentile(timings, 99):7.1f} ms")
     print(f"  max {max(timings):7.1f} ms   mean {statistics.fmean(timings):7.1f} ms")

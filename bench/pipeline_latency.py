@@ -30,13 +30,36 @@ from flows.events import ParentText, Staff  # noqa: E402
 
 SCRIPTS = [
     ["hoi", "mijn dochter van 3 slaapt heel slecht, ze wordt elke nacht wakker", "ja"],
-    ["ons kind wordt gepest op school, kan iemand ons helpen?", "Veldhoven", "9", "zoon",
-     "ja", "06-48213579, liever gebeld", "Sanne", "ja"],
-    ["we hebben zoveel problemen thuis, ik weet niet meer waar ik moet beginnen", "Eindhoven",
-     "14", "meisje", "ja", "ouder@voorbeeld.nl", "anoniem", "klopt"],
+    [
+        "ons kind wordt gepest op school, kan iemand ons helpen?",
+        "Veldhoven",
+        "9",
+        "zoon",
+        "ja",
+        "06-48213579, liever gebeld",
+        "Sanne",
+        "ja",
+    ],
+    [
+        "we hebben zoveel problemen thuis, ik weet niet meer waar ik moet beginnen",
+        "Eindhoven",
+        "14",
+        "meisje",
+        "ja",
+        "ouder@voorbeeld.nl",
+        "anoniem",
+        "klopt",
+    ],
     ["hoe vraag ik een paspoort aan"],
-    ["wat is een gezonde hoeveelheid schermtijd voor een kind van 8?", "nee", "Veldhoven",
-     "ja", "0612345678", "Kim", "ja"],
+    [
+        "wat is een gezonde hoeveelheid schermtijd voor een kind van 8?",
+        "nee",
+        "Veldhoven",
+        "ja",
+        "0612345678",
+        "Kim",
+        "ja",
+    ],
 ]
 
 
@@ -49,7 +72,9 @@ class NullRooms:
     def __init__(self) -> None:
         self.count = 0
 
-    async def post(self, room: str, text: str, kind: str, handover: int | None) -> str | None:
+    async def post(
+        self, room: str, text: str, kind: str, handover: int | None, mention: str | None = None
+    ) -> str | None:
         self.count += 1
         return f"$p{self.count}"
 
@@ -78,8 +103,12 @@ async def main() -> None:
     args = parser.parse_args()
     tmp = tempfile.mkdtemp(prefix="cjgbench-")
     url = args.db or f"sqlite+aiosqlite:///{tmp}/bench.sqlite3"
-    settings = load_settings(environ={"CJGBOT__STORAGE__DATABASE_URL": url,
-                                      "CJGBOT__STORAGE__KEY_FILE": f"{tmp}/secret.key"})
+    settings = load_settings(
+        environ={
+            "CJGBOT__STORAGE__DATABASE_URL": url,
+            "CJGBOT__STORAGE__KEY_FILE": f"{tmp}/secret.key",
+        }
+    )
     started = time.perf_counter()
     runtime = await build_runtime(settings, NullRooms())
     runtime.app.add_parent_channel("console", NullParents())
@@ -101,12 +130,16 @@ async def main() -> None:
     await runtime.close()
     latencies.sort()
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-    print(f"machine      {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
-          f"{datetime.now(UTC):%Y-%m-%d}")
+    print(
+        f"machine      {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
+        f"{datetime.now(UTC):%Y-%m-%d}"
+    )
     print(f"database     {url.split(':')[0]}")
     print(f"start-up     {startup:.2f} s (storage, migrations, NLU load)")
-    print(f"messages     {len(latencies)} in {args.conversations} conversations, "
-          f"concurrency {args.concurrency}")
+    print(
+        f"messages     {len(latencies)} in {args.conversations} conversations, "
+        f"concurrency {args.concurrency}"
+    )
     print(f"latency      p50 {statistics.median(latencies):.2f} ms, p99 {p99:.2f} ms")
     print(f"throughput   {len(latencies) / elapsed:.0f} messages/s")
     print(f"memory       {rss_mb():.0f} MB resident (peak)")

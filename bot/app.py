@@ -21,6 +21,7 @@ from flows.actions import (
     EndConversation,
     ForgetParent,
     NotifyLoket,
+    NotifyParent,
     Register,
     RemoveCopies,
     Reply,
@@ -34,6 +35,7 @@ from flows.events import (
     Claim,
     Close,
     ConversationExpired,
+    Escalate,
     Forget,
     HandoverEvent,
     HandoverView,
@@ -57,8 +59,11 @@ from flows.state import ConversationState
 from storage.repository import Repository, Store
 
 from .gateways import ParentGateway, RoomGateway
+from .roster import Roster
 
 log = logging.getLogger("cjgbot.app")
+
+DIGEST_KEY = "digest:last"
 
 Clock = Callable[[], datetime]
 
@@ -75,6 +80,7 @@ class Outbox:
     posts: list[RoomPost] = field(default_factory=list)
     redactions: list[tuple[str, str]] = field(default_factory=list)
     parent_deletions: list[tuple[str, str, str]] = field(default_factory=list)
+    parent_notices: list[tuple[str, str, Reply]] = field(default_factory=list)
     command_replies: list[str] = field(default_factory=list)
 
 
@@ -86,6 +92,7 @@ class App:
         rooms: RoomGateway,
         conversation_idle: timedelta = timedelta(hours=48),
         clock: Clock = utc_now,
+        roster: Roster | None = None,
     ) -> None:
         self.store = store
         self.contexts = contexts  # per channel name
@@ -93,6 +100,7 @@ class App:
         self.parents: dict[str, ParentGateway] = {}
         self.idle = conversation_idle
         self.clock = clock
+        self.roster = roster
         self._locks: dict[str, asyncio.Lock] = {}
 
     def add_parent_channel(self, name: str, gateway: ParentGateway) -> None:
@@ -193,7 +201,7 @@ class App:
                 )
             elif isinstance(action, CreateHandover):
                 created = await repo.create_handover(
-                    conv_id, action.targets, action.urgent, action.details, now
+                    conv_id, action.targets, action.urgent, action.details, now, action.promised_by
                 )
                 state.handovers.append(created.number)
                 await repo.audit(now, "handover_created", "parent", None, created.number)
@@ -203,10 +211,10 @@ class App:
                 text = ctx.catalogue.get(
                     "room_urgent_flag", "nl", category=category, channel=ctx.channel, followup=""
                 )
-                outbox.posts.append(RoomPost(LOKET, text, "note"))
+                outbox.posts.append(RoomPost(LOKET, text, "note", attention=True))
             elif isinstance(action, NotifyLoket):
                 text = ctx.catalogue.get(action.key, "nl", **action.params)
-                outbox.posts.append(RoomPost(LOKET, text, "note"))
+                outbox.posts.append(RoomPost(LOKET, text, "note", attention=True))
             elif isinstance(action, ForgetParent) and conv_id is not None:
                 for item in await repo.handovers_of(conv_id):
                     await self._run_handover(repo, item.number, Forget(), now, outbox)
@@ -243,7 +251,20 @@ class App:
                 outbox.command_replies.append(action.text)
             elif isinstance(action, SetPurgeDeadline):
                 pass  # stored with the handover state (purge_at column)
+            elif isinstance(action, NotifyParent) and item.conversation_id and item.details:
+                found = await repo.get_conversation(item.conversation_id)
+                if found is not None:
+                    ctx = self.contexts.get(found.channel, self.staff_context)
+                    text = ctx.catalogue.get(action.key, item.details.language, **action.params)
+                    outbox.parent_notices.append((found.channel, found.address, Reply(text)))
         return True
+
+    async def _mention_on_duty(self) -> str | None:
+        if self.roster is None:
+            return None
+        async with self.store.transaction() as repo:
+            member = await self.roster.on_duty(repo, self.clock())
+        return member.matrix_id if member else None
 
     async def deliver(self, outbox: Outbox) -> None:
         """Deliver room posts, redactions and deletions collected outside a parent turn."""
@@ -259,6 +280,10 @@ class App:
                 ref = await gateway.send(address, reply)
                 if reply.personal and ref is not None:
                     sent_personal.append(ref)
+        for notice_channel, notice_address, reply in outbox.parent_notices:
+            gateway = self.parents.get(notice_channel)
+            if gateway is not None:
+                await gateway.send(notice_address, reply)
         for del_channel, del_address, ref in outbox.parent_deletions:
             delete = getattr(self.parents.get(del_channel), "delete", None)
             if delete is not None:
@@ -269,8 +294,15 @@ class App:
         refs: list[tuple[RoomPost, str]] = []
         for room, message_ref in outbox.redactions:
             await self.rooms.redact(room, message_ref)
+        mention = await self._mention_on_duty() if any(p.attention for p in outbox.posts) else None
         for post in outbox.posts:
-            ref = await self.rooms.post(post.room, post.text, post.kind, post.handover)
+            ref = await self.rooms.post(
+                post.room,
+                post.text,
+                post.kind,
+                post.handover,
+                mention=mention if post.attention else None,
+            )
             if ref is not None and post.handover is not None:
                 refs.append((post, ref))
         if refs or (sent_personal and conv_id):
@@ -308,6 +340,8 @@ class App:
             return [catalogue.get("room_not_allowed", "nl")]
         if command.name == "open":
             return [await self._open_overview()]
+        if command.name == "dienst":
+            return [await self._set_on_duty(command.arg, staff, now)]
         assert command.number is not None
         event = self._room_event(command, staff)
         if isinstance(event, str):
@@ -319,6 +353,10 @@ class App:
             return Claim(staff)
         if command.name == "release":
             return Release(staff)
+        if command.name == "casusoverleg":
+            return Escalate(staff)
+        if command.name == "klantmanager":
+            return Close(staff, "klantmanager")
         if command.name == "route":
             if command.arg in ALL_PARTNERS_WORDS:
                 return Reroute(staff, None)
@@ -356,6 +394,17 @@ class App:
             return []
         return await self._handover_event(post.handover_number, Claim(staff), staff)
 
+    async def _set_on_duty(self, text: str, staff: Staff, now: datetime) -> str:
+        catalogue = self.staff_context.catalogue
+        key = self.roster.find(text) if self.roster else None
+        if self.roster is None or key is None:
+            names = ", ".join(self.roster.staff) if self.roster else "-"
+            return catalogue.get("room_on_duty_unknown", "nl", staff=names)
+        async with self.store.transaction() as repo:
+            await self.roster.set_today(repo, now, key)
+            await repo.audit(now, "on_duty_changed", "loket", staff.organisation, None)
+        return catalogue.get("room_on_duty", "nl", name=self.roster.staff[key].name)
+
     async def _audit_refusal(self, now: datetime, event: str, staff: Staff) -> None:
         async with self.store.transaction() as repo:
             await repo.audit(now, event, _role(staff), staff.organisation, None)
@@ -368,26 +417,17 @@ class App:
         if not items:
             return catalogue.get("room_open_none", "nl")
         lines = [catalogue.get("room_open_header", "nl")]
-        months = catalogue.raw("months", "nl")
         for item in items:
             state = item.state
-            local = state.created_at.astimezone(ctx.office_hours.tz)
             names = catalogue.join_names([ctx.partner_name(t) for t in state.targets])
-            label = (
-                "room_route_crisis"
-                if state.targets == [LOKET]
-                else "room_route_partner"
-                if len(state.targets) == 1
-                else "room_route_all"
-            )
             lines.append(
                 catalogue.get(
                     "room_open_line",
                     "nl",
                     number=str(state.number),
-                    route_label=catalogue.get(label, "nl"),
+                    route_label=self._route_label(state.targets),
                     organisations=names,
-                    since=f"{local.day} {months[local.month - 1]} {local:%H:%M}",
+                    since=self._moment(state.created_at),
                     urgent=catalogue.get("room_urgent", "nl") if state.urgent else "",
                 )
             )
@@ -396,8 +436,9 @@ class App:
     # --- timers ---
 
     async def tick(self) -> None:
-        """Reminders for unclaimed handovers (counted in working hours)."""
+        """Reminders for unclaimed handovers (in working hours), new promises, the digest."""
         now = self.clock()
+        await self.opening_digest(now)
         async with self.store.transaction() as repo:
             numbers = [item.number for item in await repo.open_handovers()]
         for number in numbers:
@@ -405,6 +446,93 @@ class App:
             async with self.store.transaction() as repo:
                 await self._run_handover(repo, number, Tick(), now, outbox)
             await self._deliver(outbox, None, None, None)
+
+    async def opening_digest(self, now: datetime | None = None) -> bool:
+        """Once when the loket opens: everything since it closed, for the person on duty."""
+        now = now or self.clock()
+        ctx = self.staff_context
+        hours, catalogue = ctx.office_hours, ctx.catalogue
+        if not hours.is_open(now):
+            return False
+        opened = hours.window(now.astimezone(hours.tz).date())[0]
+        async with self.store.transaction() as repo:
+            last_text = await repo.get_setting(DIGEST_KEY)
+            last = datetime.fromisoformat(last_text) if last_text else now - timedelta(days=7)
+            if last >= opened:
+                return False
+            await repo.set_setting(DIGEST_KEY, now.isoformat())
+            events = await repo.audit_events(start=last, end=now)
+            numbers = sorted(
+                {
+                    e.handover_number
+                    for e in events
+                    if e.event == "handover_created" and e.handover_number
+                }
+            )
+            handovers = [h for n in numbers if (h := await repo.get_handover(n)) is not None]
+        lines = [catalogue.get("room_digest_header", "nl", since=self._moment(last))]
+        for item in handovers:
+            state = item.state
+            if state.status == "claimed":
+                status = catalogue.get(
+                    "room_digest_claimed",
+                    "nl",
+                    name=state.claimed_name or "",
+                    organisation=ctx.partner_name(state.claimed_org or LOKET),
+                )
+            elif state.status == "closed":
+                status = catalogue.get("room_digest_closed", "nl")
+            else:
+                status = catalogue.get("room_digest_unclaimed", "nl")
+            lines.append(
+                catalogue.get(
+                    "room_digest_line",
+                    "nl",
+                    number=str(state.number),
+                    route_label=self._route_label(state.targets),
+                    organisations=catalogue.join_names(
+                        [ctx.partner_name(t) for t in state.targets]
+                    ),
+                    status=status,
+                    urgent=catalogue.get("room_urgent", "nl") if state.urgent else "",
+                )
+            )
+        urgent = sum(e.event == "urgent_flag" for e in events)
+        declined = sum(e.event == "sharing_declined" for e in events)
+        rights = sorted(
+            {
+                str(e.handover_number)
+                for e in events
+                if e.event == "rights_request" and e.handover_number
+            }
+        )
+        if urgent:
+            lines.append(catalogue.get("room_digest_urgent_flags", "nl", count=str(urgent)))
+        if rights:
+            lines.append(catalogue.get("room_digest_rights", "nl", numbers=", ".join(rights)))
+        if declined:
+            lines.append(catalogue.get("room_digest_declined", "nl", count=str(declined)))
+        if len(lines) == 1:
+            lines.append(catalogue.get("room_digest_none", "nl"))
+        outbox = Outbox(posts=[RoomPost(LOKET, "\n".join(lines), "digest", attention=True)])
+        await self._deliver(outbox, None, None, None)
+        return True
+
+    def _moment(self, moment: datetime) -> str:
+        ctx = self.staff_context
+        local = moment.astimezone(ctx.office_hours.tz)
+        months = ctx.catalogue.raw("months", "nl")
+        return f"{local.day} {months[local.month - 1]} {local:%H:%M}"
+
+    def _route_label(self, targets: list[str]) -> str:
+        key = (
+            "room_route_crisis"
+            if targets == [LOKET]
+            else "room_route_partner"
+            if len(targets) == 1
+            else "room_route_all"
+        )
+        return self.staff_context.catalogue.get(key, "nl")
 
     async def expire_conversations(self, now: datetime) -> int:
         count = 0

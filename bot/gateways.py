@@ -16,8 +16,13 @@ class ParentGateway(Protocol):
 
 
 class RoomGateway(Protocol):
-    async def post(self, room: str, text: str, kind: str, handover: int | None) -> str | None:
-        """Post in a logical room ('loket' or a partner id); return the message id."""
+    async def post(
+        self, room: str, text: str, kind: str, handover: int | None, mention: str | None = None
+    ) -> str | None:
+        """Post in a logical room ('loket' or a partner id); return the message id.
+
+        `mention` is the Matrix id of a person to notify (the loketmedewerker on duty).
+        """
 
     async def redact(self, room: str, message_ref: str) -> None:
         """Remove an earlier post of the bot."""

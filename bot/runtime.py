@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from bot.app import App, utc_now
 from bot.config import Settings
 from bot.gateways import RoomGateway
+from bot.roster import Roster
 from flows.context import FlowContext
 from flows.texts import Catalogue
 from nlu.responses import load_faq_answers
@@ -99,5 +100,6 @@ async def build_runtime(
         rooms,
         conversation_idle=timedelta(hours=settings.retention.conversation_idle_hours),
         clock=clock,
+        roster=Roster(settings.loket),
     )
     return Runtime(settings, store, nlu, app)

@@ -64,6 +64,7 @@ class CreateHandover:
     targets: tuple[str, ...]
     details: HandoverDetails
     urgent: bool = False
+    promised_by: datetime | None = None  # the end of the window promised to the parent
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,15 @@ class UrgentFlag:
 class NotifyLoket:
     """A content-free note for the loket room (catalogue key + safe parameters)."""
 
+    key: str
+    params: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyParent:
+    """A message to the parent of a handover (e.g. a new reply-time promise)."""
+
+    handover: int
     key: str
     params: dict[str, str] = field(default_factory=dict)
 
@@ -100,9 +110,10 @@ class RoomPost:
 
     room: str
     text: str
-    kind: str  # "handover" | "contact" | "status" | "reminder" | "note"
+    kind: str  # "handover" | "contact" | "status" | "reminder" | "note" | "form"
     handover: int | None = None
     personal: bool = False
+    attention: bool = False  # the loketmedewerker on duty should act: mention them
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +157,7 @@ Action = (
     | UrgentFlag
     | NotifyLoket
     | ForgetParent
+    | NotifyParent
     | EndConversation
     | RoomPost
     | RemoveCopies

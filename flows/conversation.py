@@ -32,7 +32,7 @@ from flows.events import (
     ParentText,
     ParentUnsupported,
 )
-from flows.office_hours import reply_promise
+from flows.promise import promise
 from flows.registration import make_registration
 from flows.state import INTAKE_STEPS, ConversationState, Question, Slot, Step
 from nlu.answers import parse_yes_no, wants_person
@@ -445,7 +445,7 @@ def _hand_over(turn: _Turn) -> None:
     question = state.question
     assert question is not None
     ctx = turn.ctx
-    promise = render_promise(turn)
+    promised, promised_by = promise(ctx.catalogue, ctx.office_hours, turn.now, turn.lang)
     details = HandoverDetails(
         summary=question.summary or make_summary(question.text),
         place=intake.describe_place(question, ctx.catalogue),
@@ -457,15 +457,15 @@ def _hand_over(turn: _Turn) -> None:
     )
     targets = tuple(question.targets)
     urgent = question.urgent or question.route == "crisis"
-    turn.actions.append(CreateHandover(targets, details, urgent))
+    turn.actions.append(CreateHandover(targets, details, urgent, promised_by))
     if targets == (LOKET,):
-        turn.say("handed_over_loket", promise=promise)
+        turn.say("handed_over_loket", promise=promised)
     else:
         names = [ctx.partner_name(t, turn.lang) for t in targets]
         turn.say(
             "handed_over",
             organisation=ctx.catalogue.join_names(names, turn.lang),
-            promise=promise,
+            promise=promised,
         )
     forwarded = "loket" if targets == (LOKET,) else (targets[0] if len(targets) == 1 else "alle")
     _conclude_question(turn, forwarded=forwarded, ended=False)
@@ -474,23 +474,8 @@ def _hand_over(turn: _Turn) -> None:
 
 def render_promise(turn: _Turn, lang: str | None = None) -> str:
     """'maandag tussen 9 en 12 uur iets van ons' and the like, from office hours."""
-    lang = lang or turn.lang
-    cat = turn.ctx.catalogue
-    promise = reply_promise(turn.ctx.office_hours, turn.now)
-    weekdays = cat.raw("weekdays", lang)
-    months = cat.raw("months", lang)
-    params = {
-        "opens": _hour(promise.opens),
-        "closes": _hour(promise.closes),
-        "weekday": weekdays[promise.weekday],
-        "date": f"{promise.day.day} {months[promise.day.month - 1]}",
-    }
-    return cat.get(f"promise_{promise.relative}", lang, **params)
-
-
-def _hour(t: object) -> str:
-    hour, minute = getattr(t, "hour", 0), getattr(t, "minute", 0)
-    return f"{hour}" if minute == 0 else f"{hour}:{minute:02d}"
+    text, _ = promise(turn.ctx.catalogue, turn.ctx.office_hours, turn.now, lang or turn.lang)
+    return text
 
 
 # --- crisis ---------------------------------------------------------------------
@@ -646,7 +631,7 @@ def _rights_answer(turn: _Turn, answer: str, text: str) -> None:
     numbers = ", ".join(map(str, state.handovers))
     label = turn.ctx.catalogue.get(f"room_rights_kind_{kind}", "nl")
     turn.actions.append(NotifyLoket("room_rights_request", {"kind": label, "numbers": numbers}))
-    turn.actions.append(Audit("rights_request", "parent"))
+    turn.actions.extend(Audit("rights_request", "parent", None, n) for n in state.handovers)
     turn.say("rights_passed_on", promise=render_promise(turn))
     state.step = state.resume or Step.ASK
     state.resume = None

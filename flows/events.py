@@ -132,6 +132,13 @@ class Close:
 
 
 @dataclass(frozen=True, slots=True)
+class Escalate:
+    """The loket brings an unclaimed handover to the casusoverleg."""
+
+    staff: Staff
+
+
+@dataclass(frozen=True, slots=True)
 class Tick:
     """A timer woke the workflow: send reminders that are due."""
 
@@ -141,4 +148,4 @@ class Forget:
     """The parent asked to delete everything now."""
 
 
-HandoverEvent = Offer | Claim | Release | Reroute | Close | Tick | Forget
+HandoverEvent = Offer | Claim | Release | Reroute | Close | Escalate | Tick | Forget

@@ -14,13 +14,25 @@ from flows.actions import (
     Audit,
     CommandReply,
     HandoverDetails,
+    NotifyParent,
     RemoveCopies,
     RoomPost,
     SetPurgeDeadline,
 )
 from flows.context import FlowContext
 from flows.domain import LOKET, all_partner_ids
-from flows.events import Claim, Close, Forget, HandoverEvent, Offer, Release, Reroute, Tick
+from flows.events import (
+    Claim,
+    Close,
+    Escalate,
+    Forget,
+    HandoverEvent,
+    Offer,
+    Release,
+    Reroute,
+    Tick,
+)
+from flows.promise import promise
 from flows.state import OPEN_STATUSES, HandoverState, HandoverStatus
 
 Result = tuple[HandoverState, list[Action]]
@@ -50,6 +62,8 @@ def handle(
         flow.tick()
     elif isinstance(event, Forget):
         flow.forget()
+    elif isinstance(event, Escalate):
+        flow.escalate(event)
     return flow.state, flow.actions
 
 
@@ -73,17 +87,16 @@ class _Flow:
         return self.ctx.catalogue.get(key, "nl", **params)
 
     def post(
-        self, room: str, key: str, kind: str = "status", personal: bool = False, **params: object
+        self,
+        room: str,
+        key: str,
+        kind: str = "status",
+        personal: bool = False,
+        attention: bool = False,
+        **params: object,
     ) -> None:
-        self.actions.append(
-            RoomPost(
-                room,
-                self.text(key, number=self.state.number, **params),
-                kind,
-                self.state.number,
-                personal,
-            )
-        )
+        text = self.text(key, number=self.state.number, **params)
+        self.actions.append(RoomPost(room, text, kind, self.state.number, personal, attention))
 
     def audit(self, event: str, role: str, organisation: str | None = None) -> None:
         self.actions.append(Audit(event, role, organisation, self.state.number))
@@ -216,13 +229,19 @@ class _Flow:
         state.status = HandoverStatus.RELEASED
         state.waiting_since = self.now
         state.reminders_sent = 0
+        state.escalated = None
         state.claimed_org = state.claimed_name = None
         state.claimed_at = None
         state.purge_at = None
         self.actions.append(SetPurgeDeadline(state.number, None))
         self.actions.append(RemoveCopies(state.number, (staff.organisation,)))
         self.post(staff.organisation, "room_released_partner")
-        self.post(LOKET, "room_released", organisation=self.ctx.partner_name(staff.organisation))
+        self.post(
+            LOKET,
+            "room_released",
+            attention=True,
+            organisation=self.ctx.partner_name(staff.organisation),
+        )
         self.audit("handover_released", "partner", staff.organisation)
 
     def reroute(self, event: Reroute) -> None:
@@ -269,7 +288,10 @@ class _Flow:
     def tick(self) -> None:
         """Reminders for unclaimed handovers, counted in staffed (working) hours."""
         state = self.state
-        if state.status not in OPEN_STATUSES or state.waiting_since is None:
+        if state.status not in OPEN_STATUSES:
+            return
+        self._keep_promise()
+        if state.waiting_since is None or state.escalated:
             return
         every = self.ctx.reminder_after_working_hours
         waited = self.ctx.office_hours.working_hours_between(state.waiting_since, self.now)
@@ -283,8 +305,54 @@ class _Flow:
                 self.post(room, "room_reminder", kind="reminder", since=since)
             self.audit("reminder_partner", "system")
         else:
-            self.post(LOKET, "room_reminder_loket", kind="reminder", hours=str(round(waited)))
+            self.post(
+                LOKET,
+                "room_reminder_loket",
+                kind="reminder",
+                attention=True,
+                hours=str(round(waited)),
+            )
             self.audit("reminder_loket", "system")
+
+    def _keep_promise(self) -> None:
+        """A promise that can no longer be kept is replaced, and the parent is told."""
+        state, details = self.state, self.details
+        if state.promised_by is None or details is None or self.now <= state.promised_by:
+            return
+        text, closes = promise(
+            self.ctx.catalogue, self.ctx.office_hours, self.now, details.language
+        )
+        state.promised_by = closes
+        self.actions.append(NotifyParent(state.number, "promise_updated", {"promise": text}))
+        self.audit("promise_updated", "system")
+
+    def escalate(self, event: Escalate) -> None:
+        """The loket brings an unclaimed question to the casusoverleg: the form text, once."""
+        state, details = self.state, self.details
+        if state.status not in OPEN_STATUSES or details is None:
+            self.reply(
+                "room_claim_rejected_closed"
+                if state.status == HandoverStatus.CLOSED
+                else "room_claim_rejected_taken",
+                organisation=self.ctx.partner_name(state.claimed_org or LOKET),
+            )
+            return
+        state.escalated = "casusoverleg"
+        self.post(
+            LOKET,
+            "room_casusoverleg_form",
+            kind="form",
+            personal=True,
+            created=self._label(state.created_at),
+            route_label=self.route_label(),
+            organisations=self.names(state.targets),
+            age=details.age,
+            sex=details.sex,
+            place=details.place,
+            summary=details.summary,
+            since=self._label(state.waiting_since or state.created_at),
+        )
+        self.audit("handover_to_casusoverleg", "loket", event.staff.organisation)
 
     def _label(self, moment: datetime) -> str:
         local = moment.astimezone(self.ctx.office_hours.tz)
@@ -295,7 +363,9 @@ class _Flow:
         """The parent asked to delete: remove every copy, tell the rooms (no content)."""
         state = self.state
         rooms = tuple(dict.fromkeys([*state.targets, LOKET]))
-        self.actions.append(RemoveCopies(state.number, rooms, ("handover", "contact", "status")))
+        self.actions.append(
+            RemoveCopies(state.number, rooms, ("handover", "contact", "status", "form"))
+        )
         notify = (
             [state.claimed_org] if state.claimed_org else [t for t in state.targets if t != LOKET]
         )

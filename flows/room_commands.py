@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-ROOM_COMMANDS = ("claim", "release", "route", "close", "open", "help")
-LOKET_ONLY = ("route", "close", "open")
-NEEDS_NUMBER = ("claim", "release", "route", "close")
+ROOM_COMMANDS = (
+    "claim",
+    "release",
+    "route",
+    "close",
+    "open",
+    "help",
+    "casusoverleg",
+    "klantmanager",
+    "dienst",
+)
+LOKET_ONLY = ("route", "close", "open", "casusoverleg", "klantmanager", "dienst")
+NEEDS_NUMBER = ("claim", "release", "route", "close", "casusoverleg", "klantmanager")
 ALL_PARTNERS_WORDS = ("alle", "all", "type3")
 CLOSE_REASON_WORDS = {
     "afgehandeld": "handled",
@@ -47,4 +57,6 @@ def parse_room_command(text: str) -> RoomCommand | BadCommand | None:
     arg = " ".join(words[2:]).lower() if name in NEEDS_NUMBER else " ".join(words[1:]).lower()
     if name == "route" and not arg:
         return BadCommand("room_bad_partner")
+    if name == "dienst" and not arg:
+        return BadCommand("room_bad_command")
     return RoomCommand(name, number, arg)

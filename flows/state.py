@@ -103,6 +103,8 @@ class HandoverState(BaseModel):
     claimed_org: str | None = None
     claimed_name: str | None = None
     reminders_sent: int = 0
+    promised_by: datetime | None = None  # the parent was told to expect a reply before this
+    escalated: str | None = None  # "casusoverleg" while the loket brings it there
     closed_reason: str | None = None
     purge_at: datetime | None = None
     forgotten: bool = False

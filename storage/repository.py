@@ -160,6 +160,7 @@ class Repository:
         urgent: bool,
         details: HandoverDetails,
         now: datetime,
+        promised_by: datetime | None = None,
     ) -> Handover:
         row = HandoverRow(
             conversation_id=conversation_id,
@@ -175,7 +176,11 @@ class Repository:
         self.session.add(row)
         await self.session.flush()
         state = HandoverState(
-            number=row.number, targets=list(targets), urgent=urgent, created_at=now
+            number=row.number,
+            targets=list(targets),
+            urgent=urgent,
+            created_at=now,
+            promised_by=promised_by,
         )
         row.state = self.cipher.encrypt(state.model_dump_json())
         await self.session.flush()

@@ -66,11 +66,15 @@ class ConsoleRooms:
     def _room(self, room: str) -> str:
         return "loket" if room == LOKET else self.names.get(room, room)
 
-    async def post(self, room: str, text: str, kind: str, handover: int | None) -> str | None:
+    async def post(
+        self, room: str, text: str, kind: str, handover: int | None, mention: str | None = None
+    ) -> str | None:
         self.count += 1
         ref = f"post-{self.count}"
         header = f"┌── kamer {self._room(room)} ({ref}) "
         self.out.write(self.style.paint("35", header.ljust(60, "─")) + "\n")
+        if mention:
+            self.out.write(self.style.paint("35", "│ ") + f"@ {mention}" + "\n")
         for line in text.splitlines():
             self.out.write(self.style.paint("35", "│ ") + line + "\n")
         self.out.write(self.style.paint("35", "└" + "─" * 59) + "\n")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -10,9 +11,9 @@ from typing import Any
 from uuid import uuid4
 
 from nio import (
+    Api,
     AsyncClient,
     AsyncClientConfig,
-    Api,
     EncryptionError,
     Event,
     MegolmEvent,
@@ -79,10 +80,8 @@ class Person:
         for index, (room_id, event) in enumerate(self.inbox):
             if isinstance(event, MegolmEvent):
                 event.room_id = room_id
-                try:
+                with contextlib.suppress(EncryptionError):
                     self.inbox[index] = (room_id, self.client.decrypt_event(event))
-                except EncryptionError:
-                    pass
 
     def mark(self) -> int:
         return len(self.inbox)
@@ -114,9 +113,9 @@ class Person:
         match: Callable[[Event], bool],
         sender: str | None = None,
         after: int = 0,
-        timeout: float = 30,
+        within: float = 30,
     ) -> Event:
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while True:
             for event in self.messages(room_id, sender, after):
                 if match(event):
@@ -128,15 +127,15 @@ class Person:
 
     async def wait_text(
         self, room_id: str, part: str, sender: str | None = None, after: int = 0,
-        timeout: float = 30,
+        within: float = 30,
     ) -> Event:
         return await self.wait_for(
             room_id, lambda e: part in e.source["content"].get("body", ""), sender, after,
-            timeout,
+            within,
         )
 
-    async def wait_redacted(self, event_id: str, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
+    async def wait_redacted(self, event_id: str, within: float = 30) -> None:
+        deadline = time.monotonic() + within
         while event_id not in self.redacted:
             if time.monotonic() > deadline:
                 raise AssertionError("event was not redacted")
@@ -198,8 +197,8 @@ class Person:
         await self.sync()
         return room_id
 
-    async def wait_joined(self, room_id: str, user_id: str, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
+    async def wait_joined(self, room_id: str, user_id: str, within: float = 30) -> None:
+        deadline = time.monotonic() + within
         while True:
             await self.sync(timeout_ms=300)
             room = self.client.rooms.get(room_id)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bot.app import App
 from bot.config import Settings
+from bot.roster import Roster
 from bot.runtime import flow_contexts
 from flows.actions import Reply
 from storage.crypto import FieldCipher
@@ -30,10 +31,15 @@ class RecordingParents:
 @dataclass
 class RecordingRooms:
     posts: list[tuple[str, str, str]] = field(default_factory=list)  # room, text, ref
+    mentions: list[tuple[str, str]] = field(default_factory=list)  # room, matrix id
     redacted: list[tuple[str, str]] = field(default_factory=list)
 
-    async def post(self, room: str, text: str, kind: str, handover: int | None) -> str | None:
+    async def post(
+        self, room: str, text: str, kind: str, handover: int | None, mention: str | None = None
+    ) -> str | None:
         ref = f"$e{len(self.posts) + 1}"
+        if mention:
+            self.mentions.append((room, mention))
         self.posts.append((room, text, ref))
         return ref
 
@@ -60,7 +66,10 @@ class Clock:
 
 
 async def make_app(
-    settings: Settings, tmp_path: Path, clock: Clock, understand: object | None = None,
+    settings: Settings,
+    tmp_path: Path,
+    clock: Clock,
+    understand: object | None = None,
     url: str | None = None,
 ) -> tuple[App, RecordingParents, RecordingRooms]:
     engine = await open_database(url or f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}")
@@ -72,7 +81,14 @@ async def make_app(
         understand = Nlu.load()
     contexts = flow_contexts(settings, understand)  # type: ignore[arg-type]
     rooms = RecordingRooms()
-    app = App(store, contexts, rooms, conversation_idle=timedelta(hours=48), clock=clock)
+    app = App(
+        store,
+        contexts,
+        rooms,
+        conversation_idle=timedelta(hours=48),
+        clock=clock,
+        roster=Roster(settings.loket),
+    )
     parents = RecordingParents()
     app.add_parent_channel("console", parents)
     return app, parents, rooms

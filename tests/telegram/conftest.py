@@ -96,7 +96,11 @@ class Bots:
             await original(channel_name, address, event)
 
         app.handle_parent = recording  # type: ignore[method-assign]
-        await channel.start()
+        try:
+            await channel.start()
+        except BaseException:
+            await app.store.close()
+            raise
         self.running.append(harness)
         return harness
 

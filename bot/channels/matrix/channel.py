@@ -94,6 +94,7 @@ class MatrixChannel:
         self.ready = asyncio.Event()  # first sync done: room state and encryption known
         self.app: App | None = None
         self.handled = 0  # events handled since start (tests, bench)
+        self.backfilled = 0  # events fetched from gaps in limited timelines
         self._texts = channel_texts()
         self._buttons: dict[str, tuple[Button, ...]] = {}
         self._backlog: dict[str, deque[_Pending]] = {}
@@ -284,6 +285,7 @@ class MatrixChannel:
             if not page.chunk or not page.end or page.end == token:
                 break
             token = page.end
+        self.backfilled += len(collected)
         log.info("matrix_backfill", extra={"count": len(collected)})
         return list(reversed(collected))
 

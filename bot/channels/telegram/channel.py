@@ -109,7 +109,11 @@ class TelegramChannel:
         try:
             await self.application.initialize()
         except InvalidToken:
+            await self.bot.shutdown()
             raise ConfigError(f"channels.{CHANNEL}.token: Telegram rejected the token") from None
+        except BaseException:
+            await self.bot.shutdown()
+            raise
         await self._set_commands()
         await self.application.start()
         updater = self.application.updater
