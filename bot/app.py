@@ -64,6 +64,8 @@ from .roster import Roster
 log = logging.getLogger("cjgbot.app")
 
 DIGEST_KEY = "digest:last"
+# Telegram lets a bot delete its messages for 48 hours; stay well inside that.
+PERSONAL_MESSAGE_MAX_AGE = timedelta(hours=46)
 
 Clock = Callable[[], datetime]
 
@@ -79,7 +81,6 @@ class Outbox:
     replies: list[Reply] = field(default_factory=list)
     posts: list[RoomPost] = field(default_factory=list)
     redactions: list[tuple[str, str]] = field(default_factory=list)
-    parent_deletions: list[tuple[str, str, str]] = field(default_factory=list)
     parent_notices: list[tuple[str, str, Reply]] = field(default_factory=list)
     command_replies: list[str] = field(default_factory=list)
 
@@ -101,6 +102,8 @@ class App:
         self.idle = conversation_idle
         self.clock = clock
         self.roster = roster
+        # How long the bot's personal messages may stay in a parent's chat, per channel.
+        self.personal_message_max_age: dict[str, timedelta] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
     def add_parent_channel(self, name: str, gateway: ParentGateway) -> None:
@@ -150,20 +153,14 @@ class App:
                     )
                 await self._execute(repo, conv_id, new_state, actions, now, outbox, ctx)
                 if forget and conv_id is not None:
-                    await self.drop_conversation(repo, conv_id, channel, address, outbox)
+                    await repo.delete_conversation(conv_id)
                 elif conv_id is not None:
                     await repo.save_conversation(
                         conv_id, channel, address, new_state, now, expires_at, None
                     )
             await self._deliver(outbox, channel, address, conv_id if not forget else None)
-
-    async def drop_conversation(
-        self, repo: Repository, conv_id: str, channel: str, address: str, outbox: Outbox
-    ) -> None:
-        """Delete a conversation row and, after commit, the bot's personal messages in the chat."""
-        for _, ref in await repo.parent_messages_of(conv_id):
-            outbox.parent_deletions.append((channel, address, ref))
-        await repo.delete_conversation(conv_id)
+            if forget:  # the bot's messages with personal data go from the chat at once
+                await self.delete_personal_messages(now)
 
     async def _views(self, repo: Repository, conv_id: str) -> tuple[HandoverView, ...]:
         views = []
@@ -284,13 +281,6 @@ class App:
             gateway = self.parents.get(notice_channel)
             if gateway is not None:
                 await gateway.send(notice_address, reply)
-        for del_channel, del_address, ref in outbox.parent_deletions:
-            delete = getattr(self.parents.get(del_channel), "delete", None)
-            if delete is not None:
-                try:
-                    await delete(del_address, ref)
-                except Exception:  # e.g. Telegram's 48 hours passed: nothing more to do
-                    log.warning("parent_delete_failed", extra={"channel": del_channel})
         refs: list[tuple[RoomPost, str]] = []
         for room, message_ref in outbox.redactions:
             await self.rooms.redact(room, message_ref)
@@ -313,7 +303,7 @@ class App:
                     await repo.add_room_post(post.handover, post.room, post.kind, ref, now)
                 if conv_id:
                     for ref in sent_personal:
-                        await repo.add_parent_message(conv_id, ref, now)
+                        await repo.add_parent_message(conv_id, channel or "", ref, now)
 
     # --- staff in rooms ---
 
@@ -447,6 +437,37 @@ class App:
                 await self._run_handover(repo, number, Tick(), now, outbox)
             await self._deliver(outbox, None, None, None)
 
+    async def delete_personal_messages(
+        self, now: datetime | None = None, channel: str | None = None
+    ) -> int:
+        """Delete the bot's due messages with personal data in parents' chats.
+
+        A row is forgotten when its message is gone or can no longer be deleted; on a
+        network problem it stays for the next sweep. Returns how many messages went.
+        """
+        now = now or self.clock()
+        due = []
+        async with self.store.transaction() as repo:
+            for name in [channel] if channel else list(self.parents):
+                max_age = self.personal_message_max_age.get(name, PERSONAL_MESSAGE_MAX_AGE)
+                due.extend(await repo.parent_messages_due(now, max_age, name))
+        done: list[int] = []
+        deleted = 0
+        for item in due:
+            if item.channel not in self.parents:
+                continue  # that channel is not running here: keep it for a sweep that has it
+            delete = getattr(self.parents[item.channel], "delete", None)
+            if delete is not None:
+                try:
+                    deleted += await delete(item.ref)
+                except Exception:
+                    log.warning("parent_delete_failed", extra={"channel": item.channel})
+                    continue
+            done.append(item.id)
+        async with self.store.transaction() as repo:
+            await repo.delete_parent_messages(done)
+        return deleted
+
     async def opening_digest(self, now: datetime | None = None) -> bool:
         """Once when the loket opens: everything since it closed, for the person on duty."""
         now = now or self.clock()
@@ -536,7 +557,6 @@ class App:
 
     async def expire_conversations(self, now: datetime) -> int:
         count = 0
-        deletions = Outbox()
         async with self.store.transaction() as repo:
             expired = await repo.expired_conversations(now)
             for found in expired:
@@ -552,11 +572,8 @@ class App:
                         found.id, found.channel, found.address, new_state, now, None, None
                     )
                 else:
-                    await self.drop_conversation(
-                        repo, found.id, found.channel, found.address, deletions
-                    )
+                    await repo.delete_conversation(found.id)
                 count += 1
-        await self._deliver(deletions, None, None, None)
         return count
 
 

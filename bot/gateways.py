@@ -31,8 +31,11 @@ class RoomGateway(Protocol):
 class DeletingParentGateway(ParentGateway, Protocol):
     """A parent channel that can remove the bot's own messages later (Telegram, Matrix)."""
 
-    async def delete(self, address: str, message_ref: str) -> bool:
-        """Delete/redact one earlier bot message; False when the platform no longer allows it."""
+    async def delete(self, message_ref: str) -> int:
+        """Delete one earlier bot reply (a ref from `send`); returns how many messages went.
+
+        Raises on a passing (network) problem, so that the sweeper tries again later.
+        """
 
 
 class PurgingRoomGateway(RoomGateway, Protocol):

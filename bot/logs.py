@@ -48,5 +48,19 @@ def setup_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("sqlalchemy", "aiosqlite", "alembic", "httpx", "apscheduler"):
+    # Libraries whose debug or info lines can hold message text or tokens (httpx logs the
+    # Telegram URL with the bot token; python-telegram-bot logs update contents).
+    for noisy in (
+        "sqlalchemy",
+        "aiosqlite",
+        "alembic",
+        "httpx",
+        "httpcore",
+        "apscheduler",
+        "telegram",
+        "tornado",
+        "nio",
+        "aiohttp",
+        "peewee",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -13,15 +13,10 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.app import App, Outbox
+from bot.app import App
 from flows.state import Step
 
 log = logging.getLogger("cjgbot.retention")
-
-# Telegram lets a bot delete its messages for 48 hours; stay well inside that.
-PARENT_MESSAGE_MAX_AGE = timedelta(hours=46)
-# Personal messages (summary, repeated contact details) are needed while the parent checks them.
-PARENT_MESSAGE_GRACE = timedelta(hours=1)
 
 
 @dataclass
@@ -60,7 +55,7 @@ class Sweeper:
         report.conversations_closed = await self.app.expire_conversations(now)
         await self._purge_handovers(now, report)
         await self._redact_leftovers(report)
-        await self._delete_parent_messages(now, report)
+        report.parent_messages_deleted = await self.app.delete_personal_messages(now)
         async with self.app.store.transaction() as repo:
             report.audit_events_purged = await repo.purge_audit(
                 now - timedelta(days=self.audit_days)
@@ -71,7 +66,6 @@ class Sweeper:
 
     async def _purge_handovers(self, now: datetime, report: SweepReport) -> None:
         while True:
-            outbox = Outbox()
             async with self.app.store.transaction() as repo:
                 numbers = await repo.due_handovers(now, limit=200)
                 if not numbers:
@@ -89,15 +83,8 @@ class Sweeper:
                             and conversation.state.step == Step.ASK
                             and (conversation.state.question is None)
                         ):
-                            await self.app.drop_conversation(
-                                repo,
-                                conversation.id,
-                                conversation.channel,
-                                conversation.address,
-                                outbox,
-                            )
+                            await repo.delete_conversation(conversation.id)
                             report.conversations_deleted += 1
-            await self.app.deliver(outbox)
             # Room copies go after the rows: if this fails, _redact_leftovers finishes it.
             await self._redact_leftovers(report)
 
@@ -124,26 +111,6 @@ class Sweeper:
                     await purge(room)
                 except Exception:
                     log.warning("purge_failed", extra={"room": room})
-
-    async def _delete_parent_messages(self, now: datetime, report: SweepReport) -> None:
-        """Personal bot messages in parents' chats: deleted once checked, always within 46 h."""
-        async with self.app.store.transaction() as repo:
-            due = await repo.parent_messages_due(now - PARENT_MESSAGE_GRACE)
-            done: list[int] = []
-            for row_id, channel, address, ref in due:
-                gateway = self.app.parents.get(channel)
-                delete = getattr(gateway, "delete", None)
-                if delete is None:
-                    done.append(row_id)  # nothing the bot can delete on this channel
-                    continue
-                try:
-                    await delete(address, ref)
-                except Exception:
-                    log.warning("parent_delete_failed", extra={"channel": channel})
-                    continue
-                done.append(row_id)
-            await repo.delete_parent_messages(done)
-        report.parent_messages_deleted += len(done)
 
     async def _compact(self) -> None:
         """SQLite: move the WAL into the file (secure_delete zeroes freed space) and empty it."""

@@ -109,11 +109,11 @@ def _text(turn: _Turn, event: ParentText) -> None:
         text = text[: turn.ctx.max_message_chars]
         turn.say("too_long", limit=str(turn.ctx.max_message_chars))
     result = turn.ctx.understand(text) if text else None
+    # A pressed button says nothing about the parent's language.
     if (
-        result is not None
-        and len(text.split()) >= LANGUAGE_SWITCH_MIN_WORDS
-        or state.step == Step.NEW
+        event.button is None
         and result is not None
+        and (len(text.split()) >= LANGUAGE_SWITCH_MIN_WORDS or state.step == Step.NEW)
     ):
         state.language = result.language
     if result is not None and result.route == "crisis":

@@ -42,14 +42,11 @@ from nlu.training_data import Example, data_hash, examples_hash, label_of_intent
 
 log = logging.getLogger(__name__)
 
-MODEL_VERSION = "hier-svc-1"
+MODEL_VERSION = "hier-svc-2"
 MAX_FEATURE_CHARS = 1000
 DEFAULT_CACHE_DIR = Path("~/.cache/cjgbot")
 _SVC_C = 1.0
 _CALIBRATION_FOLDS = 3
-_ROUTE_CLASS_WEIGHT: str | None = None
-_LEVEL_MODEL = None
-_USE_GLOSSARY = True
 
 
 GLOSSARY_FILE = Path(__file__).resolve().parent / "data" / "glossary_en_nl.yml"
@@ -69,7 +66,8 @@ def _glosses(folded: str) -> list[str]:
     glossary = _glossary()
     words = _WORD.findall(folded)
     out = [glossary[w] for w in words if w in glossary]
-    out += [glossary[b] for b in map(" ".join, zip(words, words[1:], strict=False)) if b in glossary]
+    pairs = (" ".join(pair) for pair in zip(words, words[1:], strict=False))
+    out += [glossary[b] for b in pairs if b in glossary]
     return out
 
 
@@ -80,7 +78,7 @@ def prepare_text(text: str) -> str:
     (`data/glossary_en_nl.yml`), so it shares features with the Dutch examples.
     """
     folded = fold(text[:MAX_FEATURE_CHARS])
-    if _USE_GLOSSARY and detect_language(folded) == "en":
+    if detect_language(folded) == "en":
         glosses = _glosses(folded)
         if glosses:
             folded = f"{folded} {' '.join(glosses)}"
@@ -106,7 +104,6 @@ def _features() -> FeatureUnion:
                     analyzer="char_wb",
                     ngram_range=(2, 5),
                     sublinear_tf=True,
-                    min_df=2,
                     dtype=np.float32,
                 ),
             ),
@@ -125,18 +122,13 @@ class _Constant:
         return np.ones((rows, 1))
 
 
-def _fit_level(
-    features: object, labels: np.ndarray, random_state: int, class_weight: str | None = None
-) -> object:
+def _fit_level(features: object, labels: np.ndarray, random_state: int) -> object:
     classes, counts = np.unique(labels, return_counts=True)
     if len(classes) == 1:
         return _Constant(str(classes[0]))
-    if _LEVEL_MODEL is not None:
-        model: object = _LEVEL_MODEL()
-    elif counts.min() >= _CALIBRATION_FOLDS:
-        model = CalibratedClassifierCV(
-            LinearSVC(C=_SVC_C, class_weight=class_weight, random_state=random_state),
-            cv=_CALIBRATION_FOLDS,
+    if counts.min() >= _CALIBRATION_FOLDS:
+        model: object = CalibratedClassifierCV(
+            LinearSVC(C=_SVC_C, random_state=random_state), cv=_CALIBRATION_FOLDS
         )
     else:  # tiny data sets (tests, a new intent with a couple of examples)
         model = LogisticRegression(C=10.0, max_iter=2000)
@@ -182,7 +174,7 @@ class IntentClassifier:
 
         features = _features()
         matrix = features.fit_transform(texts)
-        route_model = _fit_level(matrix, groups, random_state, _ROUTE_CLASS_WEIGHT)
+        route_model = _fit_level(matrix, groups, random_state)
         sub_models: dict[str, object] = {}
         for group in sorted(set(groups.tolist())):
             mask = groups == group

@@ -96,9 +96,11 @@ class ParentMessageRow(Base):
     __tablename__ = "parent_messages"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    conversation_id: Mapped[str] = mapped_column(
-        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    # SET NULL: a message outlives its conversation until the sweeper deleted it in the chat.
+    conversation_id: Mapped[str | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="SET NULL"), index=True
     )
+    channel: Mapped[str] = mapped_column(String(16))
     message_ref: Mapped[bytes] = mapped_column(LargeBinary)  # encrypted
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

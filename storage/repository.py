@@ -10,10 +10,10 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import asdict
-from datetime import datetime
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from flows.actions import HandoverDetails, Registration
@@ -28,6 +28,13 @@ from storage.models import (
     RoomPostRow,
     SettingRow,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class DueMessage:
+    id: int
+    channel: str
+    ref: str
 
 
 class Store:
@@ -327,41 +334,42 @@ class Repository:
         return (await self.session.execute(query)).scalars().first()
 
     async def add_parent_message(
-        self, conversation_id: str, message_ref: str, now: datetime
+        self, conversation_id: str, channel: str, message_ref: str, now: datetime
     ) -> None:
         self.session.add(
             ParentMessageRow(
                 conversation_id=conversation_id,
+                channel=channel,
                 message_ref=self.cipher.encrypt(message_ref),
                 sent_at=now,
             )
         )
 
     async def parent_messages_due(
-        self, older_than: datetime, limit: int = 500
-    ) -> list[tuple[int, str, str, str]]:
-        """(row id, channel, address, message ref) of personal bot messages sent before a time."""
+        self, now: datetime, max_age: timedelta, channel: str | None = None, limit: int = 500
+    ) -> list[DueMessage]:
+        """Personal bot messages in parents' chats that should go now.
+
+        Due when a handover was made after the message was sent (the summary did its job),
+        when the message reaches `max_age`, or when its conversation is gone.
+        """
+        orphan = ParentMessageRow.conversation_id.is_(None)
+        handed_over = exists().where(
+            HandoverRow.conversation_id == ParentMessageRow.conversation_id,
+            HandoverRow.created_at >= ParentMessageRow.sent_at,
+        )
         query = (
-            select(ParentMessageRow, ConversationRow)
-            .join(ConversationRow, ConversationRow.id == ParentMessageRow.conversation_id)
-            .where(ParentMessageRow.sent_at <= older_than)
+            select(ParentMessageRow)
+            .where(or_(orphan, ParentMessageRow.sent_at <= now - max_age, handed_over))
+            .order_by(ParentMessageRow.sent_at)
             .limit(limit)
         )
-        rows = (await self.session.execute(query)).all()
-        return [
-            (
-                message.id,
-                conversation.channel,
-                self.cipher.decrypt(conversation.address),
-                self.cipher.decrypt(message.message_ref),
-            )
-            for message, conversation in rows
-        ]
-
-    async def parent_messages_of(self, conversation_id: str) -> list[tuple[int, str]]:
-        query = select(ParentMessageRow).where(ParentMessageRow.conversation_id == conversation_id)
+        if channel is not None:
+            query = query.where(ParentMessageRow.channel == channel)
         rows = (await self.session.execute(query)).scalars().all()
-        return [(row.id, self.cipher.decrypt(row.message_ref)) for row in rows]
+        return [
+            DueMessage(row.id, row.channel, self.cipher.decrypt(row.message_ref)) for row in rows
+        ]
 
     async def delete_parent_messages(self, ids: list[int]) -> None:
         if ids:

@@ -239,6 +239,9 @@ class Synapse:
             self.override_ratelimit(account.user_id, 0, 0)
         return account
 
+    def admin_get(self, path: str) -> dict[str, Any]:
+        return self._request("GET", path, token=self.admin.access_token)
+
     @property
     def admin(self) -> Account:
         if self._admin is None:

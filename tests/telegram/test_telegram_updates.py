@@ -5,15 +5,21 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from conftest import Harness
 from fake_bot_api import CONTENT, FakeBotApi
 from sqlalchemy import text
+from telegram_harness import Harness
 
 from flows.events import ParentUnsupported
 
 UNSUPPORTED = "Ik kan alleen tekst lezen"
-SECRETS = (b"Zonnebloemschool", b"612345678", b"verslag.pdf", b"onze keuken", b"51.41",
-           b"Wie slaapt")
+SECRETS = (
+    b"Zonnebloemschool",
+    b"612345678",
+    b"verslag.pdf",
+    b"onze keuken",
+    b"51.41",
+    b"Wie slaapt",
+)
 
 
 async def raw_database(bot: Harness) -> bytes:
@@ -37,9 +43,7 @@ async def test_what_is_not_text_gets_a_kind_reply_and_is_not_stored(
     assert [secret for secret in SECRETS if secret in raw] == []
 
 
-async def test_an_edited_message_is_not_read_as_a_new_one(
-    bot: Harness, server: FakeBotApi
-) -> None:
+async def test_an_edited_message_is_not_read_as_a_new_one(bot: Harness, server: FakeBotApi) -> None:
     parent = server.parent()
     await bot.settle(parent.say("mijn dochter slaapt slecht"))
     first = parent.texts()

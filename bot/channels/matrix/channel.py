@@ -16,11 +16,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import json
 import logging
 import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 from uuid import uuid4
 
 from nio import (
@@ -136,14 +138,42 @@ class MatrixChannel:
             return None
         return str(response.event_id)
 
-    async def redact(self, room_id: str, event_id: str) -> None:
+    async def redact(self, room_id: str, event_id: str, give_up_after_s: float) -> bool:
+        """Redact one event; False when that is not possible (any more).
+
+        Raises the last connection error when the homeserver stays away longer than
+        `give_up_after_s`, so that a sweeper can try again later.
+        """
         await self.ready.wait()
         tx_id = uuid4().hex
         call = functools.partial(self.client.room_redact, room_id, event_id, tx_id=tx_id)
         try:
-            await retrying(call, "redact", self.config.retry_max_wait_s, self.stats)
+            await retrying(
+                call, "redact", self.config.retry_max_wait_s, self.stats, give_up_after_s
+            )
         except (Permanent, LocalProtocolError) as exc:
             log.error("matrix_redact_failed", extra={"status": _status(exc)})
+            return False
+        return True
+
+    async def purge_history(self, room_id: str) -> str | None:
+        """Synapse admin API: purge the room's history up to now, redacted events included.
+
+        Needs `admin_token` (a server admin's access token); returns Synapse's purge id.
+        """
+        if self.config.admin_token is None:
+            return None
+        token = self.config.admin_token.get_secret_value()
+        path = f"/_synapse/admin/v1/purge_history/{quote(room_id, safe='')}"
+        body = json.dumps({"purge_up_to_ts": int(time.time() * 1000), "delete_local_events": True})
+        response = await self.client.send(
+            "POST", path, body, headers={"Authorization": f"Bearer {token}",
+                                         "Content-Type": "application/json"}
+        )
+        if response.status != 200:
+            log.warning("matrix_purge_refused", extra={"status": str(response.status)})
+            return None
+        return str((await response.json()).get("purge_id"))
 
     # --- lifecycle ---
 
@@ -371,6 +401,9 @@ class MatrixChannel:
             else:
                 await self._parent_event(room, event)
         except Exception as exc:  # one bad event must not stop the bot
+            import traceback
+
+            traceback.print_exc()
             log.error(
                 "matrix_event_failed",
                 extra={"event_type": type(event).__name__, "status": type(exc).__name__},
@@ -454,10 +487,7 @@ class MatrixChannel:
     def _staff_name(self, room: MatrixRoom, user_id: str) -> str:
         if user_id in self.staff_names:
             return self.staff_names[user_id]
-        user = room.users.get(user_id)
-        if user is not None and user.display_name:
-            return str(user.display_name)
-        return user_id.split(":", 1)[0].lstrip("@")
+        return self.display_name(room.room_id, user_id)
 
     async def _refuse(self, logical: str) -> None:
         assert self.app is not None
@@ -485,6 +515,14 @@ class MatrixChannel:
     def remember_buttons(self, room_id: str, buttons: tuple[Button, ...]) -> None:
         if buttons:
             self._buttons[room_id] = buttons
+
+    def display_name(self, room_id: str, user_id: str) -> str:
+        """How a member is called in a room (for a mention pill); the localpart otherwise."""
+        room = self.client.rooms.get(room_id)
+        user = room.users.get(user_id) if room else None
+        if user is not None and user.display_name:
+            return str(user.display_name)
+        return user_id.split(":", 1)[0].lstrip("@")
 
 
 def _status(exc: Exception) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import re
 from typing import Any
+from urllib.parse import quote
 
 from flows.actions import Button, Reply
 
@@ -53,8 +54,14 @@ def text_content(body: str, formatted: str, msgtype: str = "m.text") -> dict[str
     }
 
 
-def room_post_content(text: str, kind: str) -> dict[str, Any]:
-    """A post in the loket or a partner room; handover posts get a bold title and labels."""
+def room_post_content(
+    text: str, kind: str, mention: tuple[str, str] | None = None
+) -> dict[str, Any]:
+    """A post in the loket or a partner room; handover posts get a bold title and labels.
+
+    `mention` (user id, display name) is the one deliberate mention: a pill in front of the
+    text and the user in `m.mentions`, so that exactly that person is notified.
+    """
     safe = neutralise(text).strip("\n")
     lines = safe.split("\n")
     if kind in TEXT_KINDS_WITH_TITLE and len(lines) > 1:
@@ -62,8 +69,18 @@ def room_post_content(text: str, kind: str) -> dict[str, Any]:
         formatted = f"<p>{title}</p><p>{_html_block(lines[1:], labels=True)}</p>"
     else:
         formatted = _html_block(lines, labels=kind in TEXT_KINDS_WITH_TITLE)
-    msgtype = "m.text" if kind in ("handover", "contact") else "m.notice"
-    return text_content(safe, formatted, msgtype)
+    msgtype = "m.text" if kind in ("handover", "contact") or mention else "m.notice"
+    content = text_content(safe, formatted, msgtype)
+    if mention is not None:
+        user_id, name = mention
+        name = neutralise(name)
+        link = f"https://matrix.to/#/{quote(user_id, safe='@:')}"
+        content["body"] = f"{name}: {safe}"
+        pill = f'<a href="{html.escape(link)}">{html.escape(name, quote=False)}</a>:'
+        block = formatted.startswith("<p>")
+        content["formatted_body"] = f"<p>{pill}</p>{formatted}" if block else f"{pill} {formatted}"
+        content["m.mentions"] = {"user_ids": [user_id]}
+    return content
 
 
 def parent_reply_content(reply: Reply) -> dict[str, Any]:

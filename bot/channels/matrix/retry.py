@@ -20,6 +20,8 @@ from tenacity import (
     AsyncRetrying,
     RetryCallState,
     retry_if_exception_type,
+    stop_after_delay,
+    stop_never,
     wait_exponential_jitter,
 )
 
@@ -97,8 +99,13 @@ async def retrying(
     what: str,
     max_wait_s: float,
     stats: RetryStats | None = None,
+    give_up_after_s: float | None = None,
 ) -> T:
-    """Run `call` until it succeeds or fails permanently (raises Permanent)."""
+    """Run `call` until it succeeds or fails permanently (raises Permanent).
+
+    Without `give_up_after_s` a passing problem is retried for as long as it lasts (a
+    message must not be lost); with it, the last error is raised after that time.
+    """
 
     def before_sleep(state: RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome else None
@@ -119,6 +126,7 @@ async def retrying(
         retry=retry_if_exception_type(TRANSIENT),
         wait=_Wait(max_wait_s),
         before_sleep=before_sleep,
+        stop=stop_never if give_up_after_s is None else stop_after_delay(give_up_after_s),
         reraise=True,
     ):
         with attempt:

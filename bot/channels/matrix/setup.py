@@ -157,9 +157,7 @@ async def _login(config: MatrixSettings) -> AsyncClient:
         config.homeserver,
         config.user_id,
         device_id=SETUP_DEVICE,
-        config=AsyncClientConfig(
-            max_limit_exceeded=0, max_timeouts=0, encryption_enabled=False
-        ),
+        config=AsyncClientConfig(max_limit_exceeded=0, max_timeouts=0, encryption_enabled=False),
     )
     if config.access_token is not None:
         client.access_token = config.access_token.get_secret_value()
@@ -193,9 +191,7 @@ async def setup_rooms(
                 report = await _check_room(client, settings, config, logical, existing[logical])
                 report.invited = await _invite_missing(client, config, report, invite)
             else:
-                report = await _create_room(
-                    client, settings, config, logical, invite, privileged
-                )
+                report = await _create_room(client, settings, config, logical, invite, privileged)
             reports.append(report)
         return SetupReport(reports)
     finally:

@@ -23,7 +23,6 @@ from bot.app import App
 from bot.config import ConfigError, Settings
 from flows.events import ParentEvent, ParentText, ParentUnsupported
 
-from .cleanup import delete_personal_messages
 from .gateway import NO_PREVIEW, TelegramParents
 from .inbox import ChatInbox
 from .keyboards import MESSAGE_LIMIT
@@ -86,8 +85,10 @@ class TelegramChannel:
         self._keyboards: OrderedDict[int, int | None] = OrderedDict()
         self._left: OrderedDict[int, None] = OrderedDict()
         self._other_handled = 0
-        self._sweeper: asyncio.Task[None] | None = None
         app.add_parent_channel(CHANNEL, self.gateway)
+        app.personal_message_max_age[CHANNEL] = timedelta(
+            hours=settings.delete_personal_after_hours
+        )
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.application.add_error_handler(self._on_error)
 
@@ -138,16 +139,10 @@ class TelegramChannel:
                 drop_pending_updates=False,  # what parents sent while the bot was down counts
                 bootstrap_retries=3,
             )
-        if self.settings.cleanup_interval_minutes > 0:
-            self._sweeper = asyncio.create_task(self._sweep_loop())
         log.info("telegram_started", extra={"channel": CHANNEL, "status": self.settings.mode})
 
     async def stop(self) -> None:
         """Stop fetching, answer what was already received, then close the connections."""
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            await asyncio.gather(self._sweeper, return_exceptions=True)
-            self._sweeper = None
         updater = self.application.updater
         if updater is not None and updater.running:
             await updater.stop()
@@ -178,21 +173,8 @@ class TelegramChannel:
     # --- personal messages ---
 
     async def sweep(self) -> int:
-        """Delete due bot messages with personal data (the scheduler may call this too)."""
-        return await delete_personal_messages(
-            self.app.store,
-            self.bot,
-            self.app.clock(),
-            timedelta(hours=self.settings.delete_personal_after_hours),
-        )
-
-    async def _sweep_loop(self) -> None:
-        while True:
-            try:
-                await self.sweep()
-            except Exception:  # a failed sweep is retried at the next interval
-                log.exception("telegram_sweep_failed", extra={"channel": CHANNEL})
-            await asyncio.sleep(self.settings.cleanup_interval_minutes * 60)
+        """Delete due bot messages with personal data now (the app's sweeper does this too)."""
+        return await self.app.delete_personal_messages(channel=CHANNEL)
 
     # --- updates ---
 

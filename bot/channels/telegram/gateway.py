@@ -6,11 +6,11 @@ import logging
 from collections.abc import Callable
 
 from telegram import Bot, LinkPreviewOptions
-from telegram.error import Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 
 from flows.actions import Reply
 
-from .keyboards import encode_ref, keyboard, split_text
+from .keyboards import decode_ref, encode_ref, keyboard, split_text
 
 log = logging.getLogger("cjgbot.telegram")
 
@@ -51,3 +51,22 @@ class TelegramParents:
             if last and markup is not None and self.on_keyboard is not None:
                 self.on_keyboard(chat_id, message.message_id)
         return encode_ref(chat_id, sent) if sent else None
+
+    async def delete(self, message_ref: str) -> int:
+        """Delete the messages one reply became; raises TelegramError to be retried later.
+
+        Telegram refuses (BadRequest/Forbidden) when a message is already gone, older than
+        48 hours, or the parent blocked the bot: then there is nothing more to do.
+        """
+        target = decode_ref(message_ref)
+        if target is None:
+            return 0
+        chat_id, message_ids = target
+        deleted = 0
+        for message_id in message_ids:
+            try:
+                await self.bot.delete_message(chat_id, message_id)
+                deleted += 1
+            except (BadRequest, Forbidden):
+                log.info("telegram_delete_refused", extra={"channel": "telegram"})
+        return deleted

@@ -57,7 +57,6 @@ class TelegramSettings(_Strict):
     # Bot messages with personal data are deleted once the handover is made, and always
     # when they are this old (Telegram refuses after 48 hours).
     delete_personal_after_hours: float = Field(default=46, gt=0, lt=TELEGRAM_DELETE_LIMIT_HOURS)
-    cleanup_interval_minutes: float = Field(default=10, ge=0)  # 0: only when `sweep()` is called
 
     @field_validator("token", "webhook_secret", mode="before")
     @classmethod
@@ -88,12 +87,6 @@ class TelegramSettings(_Strict):
 
     @model_validator(mode="after")
     def _check(self) -> TelegramSettings:
-        window = self.delete_personal_after_hours + self.cleanup_interval_minutes / 60
-        if window >= TELEGRAM_DELETE_LIMIT_HOURS:
-            raise ValueError(
-                "delete_personal_after_hours plus cleanup_interval_minutes must stay under "
-                "48 hours: Telegram refuses to delete older messages"
-            )
         if self.mode != "webhook":
             return self
         if not self.webhook_url:
@@ -121,10 +114,18 @@ def telegram_settings(settings: Settings) -> TelegramSettings | None:
     if raw is None:
         return None
     try:
-        return TelegramSettings.model_validate(raw)
+        found = TelegramSettings.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         location = f"channels.{CHANNEL}" + (f".{where}" if where else "")
         message = first["msg"].removeprefix("Value error, ")
         raise ConfigError(f"{location}: {message}") from None
+    # The sweeper deletes personal messages; Telegram refuses after 48 hours.
+    window = found.delete_personal_after_hours + settings.retention.sweep_interval_minutes / 60
+    if window >= TELEGRAM_DELETE_LIMIT_HOURS:
+        raise ConfigError(
+            f"channels.{CHANNEL}.delete_personal_after_hours: plus "
+            "retention.sweep_interval_minutes it must stay under 48 hours"
+        )
+    return found

@@ -74,9 +74,10 @@ def upgrade() -> None:
         sa.Column(
             "conversation_id",
             sa.String(32),
-            sa.ForeignKey("conversations.id", ondelete="CASCADE"),
-            nullable=False,
+            sa.ForeignKey("conversations.id", ondelete="SET NULL"),
+            nullable=True,
         ),
+        sa.Column("channel", sa.String(16), nullable=False),
         sa.Column("message_ref", sa.LargeBinary, nullable=False),
         sa.Column("sent_at", UTCDateTime, nullable=False),
     )

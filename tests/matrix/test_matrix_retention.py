@@ -1,0 +1,68 @@
+"""Mentions of the person on duty, deleting personal replies, purging rooms on Synapse."""
+
+from __future__ import annotations
+
+import asyncio
+
+from pydantic import SecretStr
+
+from flows.domain import LOKET
+
+from .conftest import World
+from .synapse import Synapse
+from .test_matrix_handover import TYPE_2, conversation
+
+
+async def test_only_the_person_on_duty_is_mentioned(world: World) -> None:
+    channel = await world.start_bot()
+    anne = await world.staff(LOKET, "Anne")
+    await channel.rooms.post(
+        LOKET, "Vraag nr. 4 wacht op u @room", "reminder", 4, mention=anne.user_id
+    )
+    post = await anne.wait_text(world.room(LOKET), "Vraag nr. 4", sender=world.bot.user_id)
+    content = post.source["content"]
+    assert content["m.mentions"] == {"user_ids": [anne.user_id]}
+    assert content["body"].startswith("Anne: Vraag nr. 4")
+    assert f'href="https://matrix.to/#/{anne.user_id}">Anne</a>' in content["formatted_body"]
+    assert "@room" not in content["body"]
+
+
+async def test_personal_replies_in_the_parents_chat_are_redacted_by_the_sweep(
+    world: World,
+) -> None:
+    await world.start_bot()
+    parent, room = await world.parent(encrypted=True)
+    bot = world.bot.user_id
+    await conversation(world, parent, room, ("ons kind wordt gepest, kan iemand helpen",
+                                             *TYPE_2))
+    summary = await parent.wait_text(room, "Ik vat uw vraag zo samen", sender=bot)
+    assert world.app is not None
+    deleted = await world.app.delete_personal_messages()
+    assert deleted >= 1
+    await parent.wait_redacted(summary.event_id)
+    # Nothing left to do: the rows are gone once their messages are.
+    assert await world.app.delete_personal_messages() == 0
+
+
+async def test_purge_asks_synapse_to_remove_the_rooms_history(
+    world: World, synapse: Synapse
+) -> None:
+    world.settings.channels["matrix"]["admin_token"] = synapse.admin.access_token
+    channel = await world.start_bot()
+    assert channel.config.admin_token == SecretStr(synapse.admin.access_token)
+    ref = await channel.rooms.post("lumens", "Nieuwe vraag nr. 9 (test)", "handover", 9)
+    assert ref is not None
+    await channel.rooms.redact("lumens", ref)
+    purge_id = await channel.purge_history(world.room("lumens"))
+    assert purge_id
+    status = ""
+    for _ in range(100):
+        answer = await asyncio.to_thread(
+            synapse.admin_get, f"/_synapse/admin/v1/purge_history_status/{purge_id}"
+        )
+        status = answer["status"]
+        if status != "active":
+            break
+        await asyncio.sleep(0.1)
+    assert status == "complete"
+    await channel.rooms.purge("lumens")  # the sweeper's entry point does the same
