@@ -37,6 +37,11 @@ async def test_personal_replies_in_the_parents_chat_are_redacted_by_the_sweep(
                                              *TYPE_2))
     summary = await parent.wait_text(room, "Ik vat uw vraag zo samen", sender=bot)
     assert world.app is not None
+    from storage.models import ParentMessageRow
+    async with world.app.store.transaction() as repo:
+        rows = (await repo.session.execute(ParentMessageRow.__table__.select())).all()
+        print("ROWS", rows, world.app.clock())
+        print("DUE", await repo.parent_messages_due(world.app.clock(), __import__("datetime").timedelta(hours=46)))
     deleted = await world.app.delete_personal_messages()
     assert deleted >= 1
     await parent.wait_redacted(summary.event_id)
