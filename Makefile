@@ -20,9 +20,14 @@ run: $(STAMP)
 chat: $(STAMP)
 	$(BIN)/cjgbot chat
 
+# With CJGBOT_TEST_POSTGRES set (.ci/run starts a server), the suite runs on PostgreSQL too.
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
+	@if [ -n "$$CJGBOT_TEST_POSTGRES" ]; then \
+		echo "== the same suite on PostgreSQL =="; \
+		$(BIN)/python -m pytest -q -p no:cacheprovider; \
+	fi
 
 bench: $(STAMP)
 	$(BIN)/python bench/pipeline_latency.py

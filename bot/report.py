@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import re
 from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 
 MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
           "september", "oktober", "november", "december")  # fmt: skip
+SHORT_MONTHS = ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
 
 TITLES = {
     "type": "Soort vraag",
@@ -61,6 +63,7 @@ LABELS: dict[str, dict[str, str]] = {
         "cjg_info": "Over het CJG",
         "huilen_baby": "Huilende baby",
         "school_huiswerk": "School en huiswerk",
+        "broers_zussen": "Broers en zussen",
     },
     "forwarded_to": {
         "alle": "Alle CJG-partners",
@@ -99,16 +102,20 @@ def label(dimension: str, value: str, partner_names: Mapping[str, str] | None = 
     """The Dutch name of a stored value, for people."""
     if value == TOTAL_VALUE:
         return "Totaal"
-    if dimension == "forwarded_to" and partner_names and value in partner_names:
-        return partner_names[value]
-    known = LABELS.get(dimension, {}).get(value)
-    return known or value.replace("_", " ")[:1].upper() + value.replace("_", " ")[1:]
+    partner = partner_names.get(value) if partner_names and dimension == "forwarded_to" else None
+    name = partner or LABELS.get(dimension, {}).get(value) or value.replace("_", " ")
+    return name[:1].upper() + name[1:]
 
 
 def month_name(month: str, short: bool = False) -> str:
     year, number = month.split("-")
-    name = MONTHS[int(number) - 1]
-    return f"{name[:3]} {year}" if short else f"{name} {year}"
+    return f"{(SHORT_MONTHS if short else MONTHS)[int(number) - 1]} {year}"
+
+
+def _column_names(months: Sequence[str]) -> list[str]:
+    """Short month names; with the year only when the period spans more than one year."""
+    names = [month_name(m, short=True) for m in months]
+    return names if months[0][:4] != months[-1][:4] else [n[:-5] for n in names]
 
 
 def period_name(months: Sequence[str]) -> str:
@@ -122,8 +129,13 @@ def period_name(months: Sequence[str]) -> str:
 
 LEGEND = (
     f'Aantallen onder {MINIMUM} staan als "{SMALL}", zodat niemand herkenbaar is. '
-    f'"{HIDDEN}" is een verborgen aantal van {MINIMUM} of meer: zonder dat kon je een '
-    f'"{SMALL}" uitrekenen uit de totalen.'
+    f'"{HIDDEN}" is een verborgen aantal van {MINIMUM} of meer; anders kon je een "{SMALL}" '
+    "uitrekenen uit de totalen."
+)
+
+WARNING = (
+    f'Let op: er zijn zo weinig registraties dat niet elke "{SMALL}" helemaal is af te '
+    "schermen. Deel dit overzicht alleen binnen het CJG."
 )
 
 
@@ -135,8 +147,10 @@ def render_text(
 ) -> str:
     """Aligned tables, one per dimension, columns separated by at least two spaces."""
     lines = [f"Registratie {cjg_name}, {period_name(statistics.months)}", LEGEND]
+    if not statistics.protected:
+        lines.append(WARNING)
     for table in statistics.tables:
-        header = [TITLES[table.dimension], *(month_name(m, True) for m in table.months)]
+        header = [TITLES[table.dimension], *_column_names(table.months)]
         body = [
             [label(table.dimension, row.value, partner_names), *(c.text for c in row.cells)]
             for row in (*table.rows, table.total)
@@ -165,24 +179,26 @@ def write_csv(statistics: Statistics, path: Path) -> None:
 # --- HTML ---
 
 CSS = """
-@page { size: A4; margin: 12mm; }
+@page { size: A4; margin: 10mm; }
 * { box-sizing: border-box; }
 body { font: 14px/1.4 "DejaVu Sans", "Liberation Sans", Arial, sans-serif; color: #222;
   margin: 0 auto; max-width: 1180px; padding: 16px 20px; }
 h1 { font-size: 24px; margin: 0; color: #1b6e8f; }
 h2 { font-size: 16px; margin: 0 0 4px; }
-.period { font-size: 16px; margin: 2px 0 10px; color: #444; }
-.note { color: #444; margin: 4px 0 10px; }
-.tiles { display: flex; flex-wrap: wrap; gap: 10px; margin: 10px 0 14px; }
-.tile { border: 1px solid #cfd8dc; border-radius: 6px; padding: 6px 12px; min-width: 140px; }
+.period { font-size: 16px; margin: 2px 0 8px; color: #444; }
+.note { color: #444; margin: 4px 0 8px; }
+.warning { border-left: 4px solid #c0392b; padding: 4px 10px; background: #fdf2f0; }
+.tiles { display: flex; flex-wrap: wrap; gap: 10px; margin: 8px 0 14px; }
+.tile { border: 1px solid #cfd8dc; border-radius: 6px; padding: 6px 12px; min-width: 130px; }
 .tile b { display: block; font-size: 22px; color: #1b6e8f; }
-.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(460px, 1fr));
-  gap: 14px 20px; }
+.charts { display: grid; grid-template-columns: 1fr 1fr; gap: 14px 24px; }
+.charts .wide { grid-column: 1 / -1; }
+.charts .tall { grid-row: span 2; }
 figure { margin: 0; break-inside: avoid; }
 figure svg { width: 100%; height: auto; display: block; }
 figcaption { color: #444; font-size: 12px; }
-.tables { display: grid; grid-template-columns: repeat(auto-fit, minmax(340px, 1fr));
-  gap: 14px 20px; margin-top: 16px; align-items: start; }
+.tables { display: grid; grid-template-columns: repeat(3, 1fr); gap: 14px 20px;
+  margin-top: 16px; align-items: start; }
 table { border-collapse: collapse; width: 100%; font-size: 12px; break-inside: avoid; }
 caption { text-align: left; font-weight: bold; font-size: 14px; padding-bottom: 2px; }
 th, td { padding: 2px 6px; border-bottom: 1px solid #e0e0e0; }
@@ -192,7 +208,12 @@ thead th { font-weight: bold; text-align: right; border-bottom: 2px solid #888; 
 thead th:first-child { text-align: left; }
 tr.total th, tr.total td { font-weight: bold; border-top: 2px solid #888; }
 footer { margin-top: 16px; color: #666; font-size: 11px; }
-@media print { body { padding: 0; max-width: none; } .charts { gap: 8px 14px; } }
+@media (max-width: 900px) { .charts, .tables { grid-template-columns: 1fr; } }
+@media print {
+  body { padding: 0; max-width: none; font-size: 11px; }
+  .tables { grid-template-columns: 1fr 1fr; }
+  .tables table { font-size: 10px; }
+}
 """
 
 
@@ -207,17 +228,10 @@ def render_html(
     types = statistics.table("type")
     tiles = [("Vragen", types.total.total)]
     tiles += [(label("type", row.value), row.total) for row in types.rows]
-    charts = [
-        ("Vragen per maand en soort", EXPLANATIONS["types"], _types_chart(statistics)),
-        *(
-            (
-                TITLES[name],
-                EXPLANATIONS[name],
-                _period_chart(statistics.table(name), partner_names),
-            )
-            for name in ("topic", "forwarded_to", "age_band")
-        ),
-    ]
+    charts = [("wide", "Vragen per maand en soort", "types", _types_chart(types))]
+    for css, name in (("tall", "topic"), ("", "forwarded_to"), ("", "age_band")):
+        svg = _period_chart(statistics.table(name), partner_names)
+        charts.append((css, TITLES[name], name, svg))
     parts = [
         '<!DOCTYPE html>\n<html lang="nl">\n<head>\n<meta charset="utf-8">',
         f"<title>Registratie {_e(cjg_name)}: {_e(period)}</title>",
@@ -228,19 +242,22 @@ def render_html(
         '<p class="note">Elke vraag aan de chatbot wordt één keer anoniem geteld: soort vraag, '
         "onderwerp, naar wie doorgezet, leeftijd en geslacht van het kind, woonplaats en kanaal. "
         "Er staat niets in dat naar een persoon leidt. " + _e(LEGEND) + "</p>",
+        "" if statistics.protected else f'<p class="warning">{_e(WARNING)}</p>',
         '<div class="tiles">',
         *(f'<div class="tile"><b>{_e(c.text)}</b>{_e(name)}</div>' for name, c in tiles),
         '</div>\n<section class="charts">',
         *(
-            f"<figure><h2>{_e(title)}</h2>{svg}<figcaption>{_e(text)}</figcaption></figure>"
-            for title, text, svg in charts
+            f'<figure class="{css}"><h2>{_e(title)}</h2>{svg}'
+            f"<figcaption>{_e(EXPLANATIONS[key])}</figcaption></figure>"
+            for css, title, key, svg in charts
         ),
         '</section>\n<section class="tables">',
         *(_html_table(table, partner_names) for table in statistics.tables),
         "</section>",
         f"<footer>Gemaakt op {(made or date.today()).isoformat()} met cjgbot stats "
         f"--from {statistics.months[0]} --to {statistics.months[-1]}. "
-        f'In de grafieken is "{SMALL}" een gearceerde balk van vaste hoogte.</footer>',
+        f'In de grafieken is "{SMALL}" een gearceerde balk van vaste hoogte; '
+        f'bij "{HIDDEN}" staat geen balk.</footer>',
         "</body>\n</html>\n",
     ]
     return "\n".join(parts)
@@ -251,7 +268,7 @@ def _e(text: str) -> str:
 
 
 def _html_table(table: Table, partner_names: Mapping[str, str] | None) -> str:
-    head = "".join(f"<th>{_e(month_name(m, True))}</th>" for m in table.months)
+    head = "".join(f"<th>{_e(name)}</th>" for name in _column_names(table.months))
     rows = []
     for row in (*table.rows, table.total):
         cells = "".join(f"<td>{_e(c.text)}</td>" for c in row.cells)
@@ -267,6 +284,14 @@ def _html_table(table: Table, partner_names: Mapping[str, str] | None) -> str:
 
 # --- charts ---
 
+INCH = 0.26  # height per bar row of a horizontal chart
+
+
+def _figure(width: float, height: float) -> Any:
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), layout="constrained")
+
 
 def _style() -> Any:
     import matplotlib
@@ -276,7 +301,7 @@ def _style() -> Any:
             "svg.fonttype": "none",  # text stays text: sharp, searchable, small
             "svg.hashsalt": "cjgbot-report",  # stable ids
             "font.family": "DejaVu Sans",
-            "font.size": 9,
+            "font.size": 10,
             "axes.spines.top": False,
             "axes.spines.right": False,
             "hatch.linewidth": 0.8,
@@ -286,9 +311,9 @@ def _style() -> Any:
 
 def _svg(figure: Any) -> str:
     buffer = io.StringIO()
-    figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    figure.savefig(buffer, format="svg", metadata={"Date": None})
     text = buffer.getvalue()
-    return text[text.index("<svg") :]
+    return re.sub(r"\s*<metadata>.*?</metadata>", "", text[text.index("<svg") :], flags=re.S)
 
 
 def _bar(
@@ -301,51 +326,49 @@ def _bar(
         draw(position, height, width, color=colour)
     elif cell.text == SMALL:
         draw(position, height, width, color="white", edgecolor=colour, hatch="////", lw=0.8)
-    offset = (4, 0) if flat else (0, 3)
-    xy = (height, position) if flat else (position, height)
     text = ax.annotate(
         cell.text,
-        xy,
-        xytext=offset,
+        (height, position) if flat else (position, height),
+        xytext=(4, 0) if flat else (0, 3),
         textcoords="offset points",
         ha="left" if flat else "center",
         va="center" if flat else "bottom",
-        fontsize=8,
+        fontsize=9,
         color="#222" if cell.count is not None else "#555",
     )
     text.set_gid(gid)  # "<chart>-count-<n>": the tests read every count label of every chart
 
 
-def _types_chart(statistics: Statistics) -> str:
-    from matplotlib.figure import Figure
+def _types_chart(table: Table) -> str:
+    """Grouped bars: per month one bar per type."""
+    from matplotlib.patches import Patch
 
-    table = statistics.table("type")
     width = 0.8 / max(len(table.rows), 1)
     with _style():
-        figure = Figure(figsize=(6.2, 3.0))
+        figure = _figure(11.0, 2.7)
         ax = figure.subplots()
         for k, row in enumerate(table.rows):
-            colour = COLOURS[k % len(COLOURS)]
             for m, cell in enumerate(row.cells[:-1]):
                 x = m + (k - (len(table.rows) - 1) / 2) * width
-                _bar(ax, x, cell, colour, width, False, f"type-count-{k}-{m}")
-            ax.bar([], [], color=colour, label=label("type", row.value))  # legend entry
+                _bar(ax, x, cell, COLOURS[k % len(COLOURS)], width, False, f"type-count-{k}-{m}")
         ax.set_xticks(range(len(table.months)), [month_name(m) for m in table.months])
         ax.set_yticks([])
         ax.spines["left"].set_visible(False)
         ax.margins(y=0.12)
-        ax.legend(frameon=False, fontsize=8, loc="upper right")
+        handles = [
+            Patch(color=COLOURS[k % len(COLOURS)], label=label("type", row.value))
+            for k, row in enumerate(table.rows)
+        ]
+        ax.legend(handles=handles, frameon=False, loc="center left", bbox_to_anchor=(1, 0.5))
         return _svg(figure)
 
 
 def _period_chart(table: Table, partner_names: Mapping[str, str] | None) -> str:
     """Horizontal bars of the period totals, in table order (not forwarded: left out)."""
-    from matplotlib.figure import Figure
-
     skip = NONE_VALUE if table.dimension == "forwarded_to" else None
     rows = [row for row in table.rows if row.value != skip]
     with _style():
-        figure = Figure(figsize=(6.2, 0.6 + 0.24 * len(rows)))
+        figure = _figure(5.6, 0.5 + INCH * len(rows))
         ax = figure.subplots()
         for k, row in enumerate(rows):
             _bar(ax, k, row.total, COLOURS[0], 0.7, True, f"{table.dimension}-count-{k}")
@@ -354,5 +377,5 @@ def _period_chart(table: Table, partner_names: Mapping[str, str] | None) -> str:
         ax.invert_yaxis()
         ax.set_xticks([])
         ax.spines["bottom"].set_visible(False)
-        ax.margins(x=0.1)
+        ax.margins(x=0.12, y=0.02)
         return _svg(figure)

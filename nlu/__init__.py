@@ -1,1 +1,1 @@
-"""Understanding a parent's message: training data, classifier, crisis lexicon, entities, evaluation."""
+"""Understanding a parent's message: training data, classifier, crisis lexicon, entities."""

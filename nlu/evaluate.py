@@ -401,9 +401,10 @@ def cross_validate(
     )
 
 
-# Utility weights for tuning: a correct answer +1, a clarifying question 0, a wrong
+# Utility weights for tuning: a correct answer +1, a clarifying question -0.5, a wrong
 # answer -1, a harmful one -3 (a wrong answer to a worried parent is worse than a
 # question; a missed crisis is the worst).
+_WEIGHT_UNCLEAR = 0.5
 _WEIGHT_WRONG = 1.0
 _WEIGHT_HARMFUL = 3.0
 
@@ -414,7 +415,7 @@ def _utility(predictions: Sequence[Prediction]) -> float:
         if p.harmful:
             score -= _WEIGHT_HARMFUL
         elif p.route in NEVER_CORRECT:
-            continue
+            score -= _WEIGHT_UNCLEAR
         elif p.correct:
             score += 1.0
         else:
@@ -427,8 +428,8 @@ def tune_thresholds(
 ) -> dict[str, Any]:
     """Pick fallback and crisis thresholds that maximise the utility on cross-validation."""
     raws = _cv_raw(examples, folds, random_state)
-    grid_crisis = [round(x, 2) for x in np.arange(0.1, 0.75, 0.05)]
-    grid_fallback = [round(x, 2) for x in np.arange(0.0, 0.55, 0.05)]
+    grid_crisis = [float(round(x, 2)) for x in np.arange(0.1, 0.75, 0.05)]
+    grid_fallback = [float(round(x, 2)) for x in np.arange(0.0, 0.55, 0.05)]
     table = []
     for c in grid_crisis:
         for f in grid_fallback:
@@ -446,7 +447,12 @@ def tune_thresholds(
                     "unclear_rate": rep.unclear_rate,
                 }
             )
-    best = max(table, key=lambda r: (r["utility"], r["route_accuracy"]))
+    # Best utility; among (near-)ties the lowest crisis threshold (recall first).
+    top = max(r["utility"] for r in table)
+    best = min(
+        (r for r in table if r["utility"] >= top - 2),
+        key=lambda r: (r["crisis_threshold"], -r["utility"]),
+    )
     return {"best": best, "table": table}
 
 
@@ -463,8 +469,10 @@ def _fmt(value: float | int | None, pct: bool = True) -> str:
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=False)]
-    line = "  ".join(f"{h:<{w}}" if i == 0 else f"{h:>{w}}" for i, (h, w) in
-                     enumerate(zip(header, widths, strict=True)))
+    line = "  ".join(
+        f"{h:<{w}}" if i == 0 else f"{h:>{w}}"
+        for i, (h, w) in enumerate(zip(header, widths, strict=True))
+    )
     out = [line, "  ".join("-" * w for w in widths)]
     for row in rows:
         out.append(
@@ -589,8 +597,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         report = evaluate(nlu, load_rows(args.file))
     else:
         parser.error("give a labelled JSONL file or --cv")
-    print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) if args.json
-          else format_report(report))
+    print(
+        json.dumps(report.to_dict(), indent=2, ensure_ascii=False)
+        if args.json
+        else format_report(report)
+    )
     return 0
 
 

@@ -89,7 +89,7 @@ def language_scores(text: str) -> tuple[float, float]:
 
 
 def detect_language(text: str) -> Language:
-    """"nl" or "en"; Dutch unless the English evidence is clearly stronger."""
+    """ "nl" or "en"; Dutch unless the English evidence is clearly stronger."""
     if not text:
         return "nl"
     nl, en = language_scores(text)

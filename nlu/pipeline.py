@@ -30,9 +30,12 @@ from nlu.training_data import label_of_intent
 
 log = logging.getLogger(__name__)
 
-# Tuned on 5-fold cross-validation of the training data (see nlu.evaluate.tune_thresholds).
-DEFAULT_FALLBACK_THRESHOLD = 0.2
-DEFAULT_CRISIS_THRESHOLD = 0.35
+# Tuned on 5-fold cross-validation of the training data (`python -m nlu.evaluate --tune`).
+# Fallback: below 0.25 the best intent is right less often than wrong (see the histogram
+# of `python -m nlu.evaluate --cv`); the bot then asks instead. Crisis: low, for recall;
+# the lexicon catches most crises, the classifier adds the ones phrased otherwise.
+DEFAULT_FALLBACK_THRESHOLD = 0.25
+DEFAULT_CRISIS_THRESHOLD = 0.3
 
 MAX_INPUT_CHARS = 5000
 RANKING_SIZE = 5
@@ -69,6 +72,22 @@ class NluResult:
     age: Age | None
     crisis_category: str | None
 
+    def to_dict(self) -> dict[str, object]:
+        """JSON-safe form (for the command line and debugging; holds no message text)."""
+        return {
+            "route": self.route,
+            "topic": self.topic,
+            "partner": self.partner,
+            "confidence": round(self.confidence, 4),
+            "intent": self.intent,
+            "language": self.language,
+            "ranking": [[intent, p] for intent, p in self.ranking],
+            "age": None
+            if self.age is None
+            else {"years": self.age.years, "unborn": self.age.unborn},
+            "crisis_category": self.crisis_category,
+        }
+
 
 def partner_for_age(age: Age | None) -> str | None:
     """zuidzorg for unborn or < 4 years, ggd for 4-19, else None (no correction)."""
@@ -101,6 +120,11 @@ class Nlu:
         self.fallback_threshold = fallback_threshold
         self.crisis_threshold = crisis_threshold
 
+    @property
+    def n_examples(self) -> int:
+        """How many training examples the classifier learnt from."""
+        return self.classifier.n_examples
+
     @classmethod
     def load(
         cls,
@@ -109,10 +133,14 @@ class Nlu:
         *,
         fallback_threshold: float = DEFAULT_FALLBACK_THRESHOLD,
         crisis_threshold: float = DEFAULT_CRISIS_THRESHOLD,
+        retrain: bool = False,
     ) -> Nlu:
-        """Load (or train and cache) the classifier for the training data in `data_dir`."""
+        """Load (or train and cache) the classifier for the training data in `data_dir`.
+
+        `retrain=True` trains even when a cached model exists (and refreshes the cache).
+        """
         return cls(
-            load_or_train(data_dir, cache_dir),
+            load_or_train(data_dir, cache_dir, retrain=retrain),
             fallback_threshold=fallback_threshold,
             crisis_threshold=crisis_threshold,
         )

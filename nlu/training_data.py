@@ -151,7 +151,7 @@ def label_of_intent(intent: str) -> IntentLabel:
     if intent == "faq":
         return IntentLabel("faq")
     if intent.startswith("partner_"):
-        return IntentLabel("partner", partner=intent[len("partner_"):] or None)
+        return IntentLabel("partner", partner=intent[len("partner_") :] or None)
     if intent in ("all_partners", "crisis", "out_of_scope", "greet"):
         return IntentLabel(intent)
     return IntentLabel("unclear")

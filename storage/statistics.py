@@ -2,22 +2,23 @@
 
 Registrations are only ever counted (GROUP BY month and one column), never read one by
 one. Before a count leaves this module, small counts are hidden so that no family can be
-singled out. The rule, per table (values x months, with the period total of each value and
-the total of each month):
+singled out. Each table has a row per value and a column per month, plus the period total
+of every value and the total of every month. The rule:
 
-1. Every count below 5, 0 included, is shown as "< 5" (so "< 5" does not even tell whether
-   there was anyone).
-2. The numbers of a table add up: the months of a value to its period total, the values of a
-   month to the month total. So that a "< 5" cannot be worked out by subtraction, more
-   numbers are hidden as "×" (complementary suppression). First every sum that hides exactly
-   one number hides a second one. Then a linear-programming check does what a curious
-   reader could do with every published number of the table (and with "< 5" meaning 0-4 and
-   "×" meaning 5 or more): while it can tell for some hidden count of 1-4 that it is not 0,
-   one more number next to it is hidden.
-3. Month totals and the grand total are the same in every table: they are only hidden when
-   below 5 (then one more month total too), never to protect a cell.
+1. Every count below 5, 0 included, is shown as "< 5".
+2. The numbers of a table add up, so more numbers are hidden, as "×" (complementary
+   suppression), until a reader who uses every published number of every table (and knows
+   that "< 5" is 0-4 and "×" is 5 or more) still cannot rule out 0 for any "< 5": first
+   every sum that would hide just one number hides a second one; then a linear-programming
+   check plays that reader and, while it can prove some "< 5" is 1 or more, one more number
+   next to it is hidden. Rather a month than a period total, never a month total when a
+   number of a value will do (month totals are the same in every table, so they are hidden
+   in all or none).
+3. With very few registrations (months of a handful) hiding everything around a "< 5" may
+   not be enough; then `Statistics.protected` is False and the reports say so.
 4. Open-ended values (topics, woonplaatsen) with fewer than 5 in the whole period are merged
-   into one row "overig".
+   into one row "overig"; fixed values (types, age bands, partners, ...) are always listed,
+   so that a row does not tell that someone had that value.
 """
 
 from __future__ import annotations
@@ -68,10 +69,6 @@ class Cell:
     count: int | None  # None when hidden: the true number never leaves this module
     text: str  # "37", "< 5" or "×"
 
-    @property
-    def hidden(self) -> bool:
-        return self.count is None
-
 
 @dataclass(frozen=True, slots=True)
 class Row:
@@ -95,6 +92,7 @@ class Table:
 class Statistics:
     months: tuple[str, ...]
     tables: tuple[Table, ...]
+    protected: bool = True  # False: too few registrations to hide every "< 5" fully (rule 2)
 
     def table(self, dimension: str) -> Table:
         return next(t for t in self.tables if t.dimension == dimension)
@@ -149,28 +147,24 @@ def build_statistics(
     for (month, _value), n in counts[DIMENSIONS[0].name].items():
         totals[months.index(month)] += n
     totals.append(sum(totals))
-    hidden_totals = _hidden_totals(totals)
-    tables = tuple(
-        _table(d, months, counts.get(d.name, {}), totals, hidden_totals) for d in dimensions
-    )
-    return Statistics(months, tables)
+    values = [_values(d, months, counts.get(d.name, {})) for d in dimensions]
+    grids = [[[*row, sum(row)] for row in rows.values()] + [totals] for rows in values]
+    hidden_per_grid, protected = suppress(grids)
+    tables = []
+    for dimension, rows, grid, hidden in zip(
+        dimensions, values, grids, hidden_per_grid, strict=True
+    ):
+        cells = [
+            tuple(_cell(n, (i, j) in hidden) for j, n in enumerate(line))
+            for i, line in enumerate(grid)
+        ]
+        ordered = _ordered(dimension, [Row(value, cells[i]) for i, value in enumerate(rows)])
+        tables.append(Table(dimension.name, months, tuple(ordered), Row(TOTAL_VALUE, cells[-1])))
+    return Statistics(months, tuple(tables), protected)
 
 
-def _hidden_totals(totals: list[int]) -> set[int]:
-    """Columns whose total is hidden: below 5, plus one more month when only one month is."""
-    hidden = {j for j, n in enumerate(totals) if n < MINIMUM}
-    if len(hidden) == 1:
-        hidden.add(min(range(len(totals) - 1), key=lambda j: (j in hidden, totals[j])))
-    return hidden
-
-
-def _table(
-    dimension: Dimension,
-    months: tuple[str, ...],
-    counts: Counts,
-    totals: list[int],
-    hidden_totals: set[int],
-) -> Table:
+def _values(dimension: Dimension, months: tuple[str, ...], counts: Counts) -> dict[str, list[int]]:
+    """Counts per month of every value to list, small open-ended values merged into "overig"."""
     per_value: dict[str, list[int]] = defaultdict(lambda: [0] * len(months))
     for (month, value), n in counts.items():
         per_value[value][months.index(month)] += n
@@ -180,17 +174,7 @@ def _table(
             value = OTHER_VALUE
         target = merged.setdefault(value, [0] * len(months))
         target[:] = [a + b for a, b in zip(target, row, strict=True)]
-    values = list(merged)
-    grid = [[*row, sum(row)] for row in merged.values()] + [totals]
-    hidden = suppress(grid, {(len(values), j) for j in hidden_totals})
-    rows = [
-        Row(value, tuple(_cell(grid[i][j], (i, j) in hidden) for j in range(len(totals))))
-        for i, value in enumerate(values)
-    ]
-    total = Row(
-        TOTAL_VALUE, tuple(_cell(n, (len(values), j) in hidden) for j, n in enumerate(totals))
-    )
-    return Table(dimension.name, months, tuple(_ordered(dimension, rows)), total)
+    return merged
 
 
 def _cell(n: int, hidden: bool) -> Cell:
@@ -209,72 +193,96 @@ def _ordered(dimension: Dimension, rows: list[Row]) -> list[Row]:
 
 # --- complementary suppression ---
 
+Key = tuple[int, int, int]  # (table, row, column); the shared totals row is table -1
 
-def suppress(grid: list[list[int]], hidden_totals: set[Position]) -> set[Position]:
-    """Positions to hide in a grid whose last row and last column are totals (see the top)."""
-    last_row, last_column = len(grid) - 1, len(grid[0]) - 1
-    small = {
-        (i, j) for i in range(last_row) for j in range(last_column + 1) if grid[i][j] < MINIMUM
-    }
-    hidden = small | hidden_totals
-    lines = [[(i, j) for j in range(last_column + 1)] for i in range(last_row + 1)]
-    lines += [[(i, j) for i in range(last_row + 1)] for j in range(last_column + 1)]
+
+def suppress(grids: Sequence[list[list[int]]]) -> tuple[list[set[Position]], bool]:
+    """The positions to hide in each grid (see the top of the module), and whether that
+    protects every "< 5" fully.
+
+    A grid has one row per value and one column per month, then a column of period totals and
+    a row of month totals; that last row is the same in every grid and hidden in all or none.
+    """
+    width = len(grids[0][0])
+
+    def key(t: int, i: int, j: int) -> Key:
+        return (-1, 0, j) if i == len(grids[t]) - 1 else (t, i, j)
+
+    value: dict[Key, int] = {}
+    lines = [[(-1, 0, j) for j in range(width)]]  # the months add up to the grand total
+    for t, grid in enumerate(grids):
+        value.update({key(t, i, j): n for i, row in enumerate(grid) for j, n in enumerate(row)})
+        lines += [[key(t, i, j) for j in range(width)] for i in range(len(grid) - 1)]
+        lines += [[key(t, i, j) for i in range(len(grid))] for j in range(width)]
+    small = {k for k, n in value.items() if n < MINIMUM}
+    hidden, done, protected = set(small), set(), True
     while True:
         for line in lines:
-            if sum(p in hidden for p in line) == 1:
-                hidden.add(_complement(grid, hidden, line))
-        exposed = next(
-            (p for p in sorted(small) if grid[p[0]][p[1]] > 0 and _lowest(grid, hidden, p) > 0.5),
-            None,
-        )
-        if exposed is None:
-            return hidden
-        i, j = exposed
-        row = [(i, c) for c in range(last_column + 1)]
-        column = [(r, j) for r in range(last_row + 1)]
-        hidden.add(_complement(grid, hidden, row + column, fallback=True))
+            if sum(k in hidden for k in line) == 1:
+                hidden.add(_complement(value, hidden, line, width))
+        for k in sorted(small - done):
+            if value[k] > 0 and _lowest(value, hidden, lines, k) > 0.5:
+                near = _near(lines, hidden, k)
+                if near:
+                    hidden.add(_complement(value, hidden, near, width))
+                    break
+                protected = False  # everything around it is hidden: too few registrations
+            done.add(k)  # hiding more only widens what a reader cannot know
+        else:
+            break
+    positions = [
+        {(i, j) for i in range(len(grid)) for j in range(width) if key(t, i, j) in hidden}
+        for t, grid in enumerate(grids)
+    ]
+    return positions, protected
 
 
-def _complement(
-    grid: list[list[int]], hidden: set[Position], line: Iterable[Position], fallback: bool = False
-) -> Position:
-    """The number to hide next: one of at least 9 (room to move), else the largest; no totals."""
-    last_row = len(grid) - 1
-    candidates = [p for p in line if p not in hidden and p[0] != last_row]
-    if not candidates and fallback:
-        everywhere = ((i, j) for i in range(last_row) for j in range(len(grid[0])))
-        candidates = [p for p in everywhere if p not in hidden]
+def _near(lines: list[list[Key]], hidden: set[Key], k: Key) -> list[Key]:
+    """Shown numbers in the sums with k; if none, in the sums with those, and so on."""
+    reached = {k}
+    while True:
+        near = {c for line in lines if not reached.isdisjoint(line) for c in line}
+        shown = [c for c in near if c not in hidden]
+        if shown or near <= reached:
+            return shown
+        reached |= near
+
+
+def _complement(value: dict[Key, int], hidden: set[Key], line: Iterable[Key], width: int) -> Key:
+    """The number to hide next, from a line: rather not a total, rather a month than a period
+    total (those matter most in the meeting), rather the smallest of at least 9 (that leaves
+    a reader room to move), else the largest."""
+    candidates = [k for k in line if k not in hidden]
     if not candidates:
-        raise ValueError("nothing left to hide")
-    roomy = [p for p in candidates if grid[p[0]][p[1]] >= MINIMUM + 4]
-    if roomy:
-        return min(roomy, key=lambda p: (grid[p[0]][p[1]], p))
-    return max(candidates, key=lambda p: (grid[p[0]][p[1]], p))
+        raise RuntimeError("nothing left to hide")  # cannot happen: the totals are left
+
+    def preference(k: Key) -> tuple[bool, bool, bool, int, Key]:
+        n = value[k]
+        roomy = n >= MINIMUM + 4
+        return k[0] < 0, k[2] == width - 1, not roomy, n if roomy else -n, k
+
+    return min(candidates, key=preference)
 
 
-def _lowest(grid: list[list[int]], hidden: set[Position], target: Position) -> float:
-    """The lowest value a reader can prove for a hidden position, from all published numbers."""
+def _lowest(value: dict[Key, int], hidden: set[Key], lines: list[list[Key]], target: Key) -> float:
+    """The lowest value a reader can prove for a hidden number, from every published one."""
     order = sorted(hidden)
-    index = {p: k for k, p in enumerate(order)}
-    last_row, last_column = len(grid) - 1, len(grid[0]) - 1
+    index = {k: n for n, k in enumerate(order)}
     a_eq: list[list[float]] = []
     b_eq: list[float] = []
-    sums = [([(i, j) for j in range(last_column)], (i, last_column)) for i in range(last_row + 1)]
-    sums += [([(i, j) for i in range(last_row)], (last_row, j)) for j in range(last_column + 1)]
-    for parts, total in sums:
-        members = [(p, 1.0) for p in parts] + [(total, -1.0)]
-        if not any(p in index for p, _ in members):
+    for line in lines:  # every part but the last adds up to the last
+        if not any(k in index for k in line):
             continue
         coefficients = [0.0] * len(order)
         known = 0.0
-        for p, sign in members:
-            if p in index:
-                coefficients[index[p]] = sign
+        for k, sign in zip(line, [1.0] * (len(line) - 1) + [-1.0], strict=True):
+            if k in index:
+                coefficients[index[k]] = sign
             else:
-                known -= sign * grid[p[0]][p[1]]
+                known -= sign * value[k]
         a_eq.append(coefficients)
         b_eq.append(known)
-    bounds = [(0, MINIMUM - 1) if grid[i][j] < MINIMUM else (MINIMUM, None) for i, j in order]
+    bounds = [(0, MINIMUM - 1) if value[k] < MINIMUM else (MINIMUM, None) for k in order]
     objective = [0.0] * len(order)
     objective[index[target]] = 1.0
     result = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")

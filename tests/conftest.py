@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
 
 from bot.config import Settings, load_settings
 from flows.texts import Catalogue
+from support.databases import drop_created_databases
 
 
 @pytest.fixture(scope="session")
@@ -16,3 +19,10 @@ def settings() -> Settings:
 @pytest.fixture(scope="session")
 def catalogue() -> Catalogue:
     return Catalogue.load()
+
+
+@pytest.fixture(autouse=True)
+async def _drop_test_databases() -> AsyncIterator[None]:
+    """PostgreSQL runs: every database a test created is dropped after it."""
+    yield
+    await drop_created_databases()

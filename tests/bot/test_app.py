@@ -12,6 +12,7 @@ from bot.retention import Sweeper
 from flows.events import ParentCommand, ParentText, Staff, parse_command
 from storage.models import AuditRow, ConversationRow, HandoverRow, RegistrationRow
 from support.app import Clock, make_app
+from support.databases import stored_bytes
 from support.flows import FakeNlu, at
 
 PARENT = "chat-4242"
@@ -30,8 +31,16 @@ async def say(app, text: str, address: str = PARENT, button: str | None = None) 
 
 
 async def type_2(app, question: str = "ons kind wordt gepest, kan iemand helpen") -> None:
-    for text in (question, "Veldhoven", "9", "zoon", "ja", f"{PHONE}, liever gebeld", "Sanne",
-                 "ja"):
+    for text in (
+        question,
+        "Veldhoven",
+        "9",
+        "zoon",
+        "ja",
+        f"{PHONE}, liever gebeld",
+        "Sanne",
+        "ja",
+    ):
         await say(app, text)
 
 
@@ -77,8 +86,16 @@ async def test_type_3_two_staff_claim_at_once_and_exactly_one_wins(
     settings: Settings, tmp_path: Path, clock: Clock
 ) -> None:
     app, _, rooms = await make_app(settings, tmp_path, clock, FakeNlu())
-    for text in ("alles loopt mis thuis", "Veldhoven", "12", "meisje", "ja",
-                 "ouder@voorbeeld.nl", "anoniem", "ja"):
+    for text in (
+        "alles loopt mis thuis",
+        "Veldhoven",
+        "12",
+        "meisje",
+        "ja",
+        "ouder@voorbeeld.nl",
+        "anoniem",
+        "ja",
+    ):
         await say(app, text)
     assert {r for r, _, _ in rooms.posts} >= set(FIVE)
     assert not any("ouder@voorbeeld.nl" in t for _, t, _ in rooms.posts)
@@ -129,8 +146,9 @@ async def test_a_restart_mid_intake_continues_where_the_parent_was(
     app, _, _ = await make_app(settings, tmp_path, clock, FakeNlu())
     await say(app, "ons kind wordt gepest, kan iemand helpen")
     await say(app, "Veldhoven")
+    url = app.store.engine.url.render_as_string(hide_password=False)
     await app.store.close()
-    app2, parents2, rooms2 = await make_app(settings, tmp_path, clock, FakeNlu())
+    app2, parents2, rooms2 = await make_app(settings, tmp_path, clock, FakeNlu(), url=url)
     await say(app2, "9")
     assert "jongen of een meisje" in parents2.texts()[-1]
     for text in ("zoon", "ja", PHONE, "Sanne", "ja"):
@@ -149,9 +167,7 @@ async def test_personal_data_is_encrypted_at_rest(
     await say(app, "zoon")
     await say(app, "ja")
     await say(app, f"{PHONE}, liever gebeld")
-    async with app.store.engine.begin() as connection:
-        await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    raw = (tmp_path / "bot.sqlite3").read_bytes()
+    raw = await stored_bytes(app.store.engine, tmp_path)
     for secret in (b"Zonnebloemschool", b"48213579", PARENT.encode()):
         assert secret not in raw
     await app.store.close()

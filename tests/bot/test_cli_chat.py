@@ -33,8 +33,13 @@ def env(tmp_path: Path, nlu_cache: Path) -> dict[str, str]:
 
 def chat(env: dict[str, str], lines: list[str]) -> str:
     result = subprocess.run(
-        CLI, input="\n".join(lines) + "\n", capture_output=True, text=True, env=env,
-        cwd=ROOT, timeout=180,
+        CLI,
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=180,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Traceback" not in result.stderr
@@ -49,24 +54,39 @@ def test_faq_route(env: dict[str, str]) -> None:
 
 
 def test_partner_route_to_a_claim(env: dict[str, str]) -> None:
-    out = chat(env, [
-        "Mijn dochter van 2 praat nog bijna niet. Kan er iemand van het consultatiebureau "
-        "bij ons langskomen?",
-        "Veldhoven", "ja", "06-12345678, liever gebeld", "Sanne", "ja",
-        "/als zuidzorg claim 1",
-    ])
+    out = chat(
+        env,
+        [
+            "Mijn dochter van 2 praat nog bijna niet. Kan er iemand van het consultatiebureau "
+            "bij ons langskomen?",
+            "Veldhoven",
+            "ja",
+            "06-12345678, liever gebeld",
+            "Sanne",
+            "ja",
+            "/als zuidzorg claim 1",
+        ],
+    )
     assert "ZuidZorg" in out and "Vindt u dat goed?" in out
     assert "┌── kamer ZuidZorg JGZ 0-4" in out and "+31612345678" in out
     assert "opgepakt door Medewerker zuidzorg" in out
 
 
 def test_all_partners_route_hides_contact_until_the_claim(env: dict[str, str]) -> None:
-    out = chat(env, [
-        "we hebben zoveel problemen thuis met onze zoon van 13, school, vrienden, ruzie, "
-        "alles loopt mis en ik weet niet meer waar ik moet beginnen. wie kan ons helpen?",
-        "Eindhoven", "jongen", "ja", "ouder.test@voorbeeld.nl", "anoniem", "ja",
-        "/als lumens claim 1",
-    ])
+    out = chat(
+        env,
+        [
+            "we hebben zoveel problemen thuis met onze zoon van 13, school, vrienden, ruzie, "
+            "alles loopt mis en ik weet niet meer waar ik moet beginnen. wie kan ons helpen?",
+            "Eindhoven",
+            "jongen",
+            "ja",
+            "ouder.test@voorbeeld.nl",
+            "anoniem",
+            "ja",
+            "/als lumens claim 1",
+        ],
+    )
     assert "vijf partners" in out
     before_claim, after_claim = out.split("/als lumens claim 1")
     assert "ouder.test@voorbeeld.nl" not in before_claim.split("kamer")[1]
@@ -87,8 +107,13 @@ def test_out_of_scope_route(env: dict[str, str]) -> None:
 
 def test_a_killed_bot_continues_the_intake_after_a_restart(env: dict[str, str]) -> None:
     process = subprocess.Popen(
-        CLI, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-        text=True, env=env, cwd=ROOT,
+        CLI,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+        cwd=ROOT,
     )
     assert process.stdin is not None and process.stdout is not None
     process.stdin.write("ons kind wordt gepest op school, kan iemand ons helpen?\nVeldhoven\n")

@@ -59,8 +59,10 @@ def test_a_wrong_value_names_the_key_and_the_problem(tmp_path: Path, mutate, exp
 
 def test_environment_overrides_secrets_and_deployment_values(tmp_path: Path) -> None:
     settings = load_settings(
-        environ={"CJGBOT__STORAGE__DATABASE_URL": "postgresql+asyncpg://u@127.0.0.1/cjg",
-                 "CJGBOT__RETENTION__DAYS": "14"}
+        environ={
+            "CJGBOT__STORAGE__DATABASE_URL": "postgresql+asyncpg://u@127.0.0.1/cjg",
+            "CJGBOT__RETENTION__DAYS": "14",
+        }
     )
     assert settings.storage.database_url.startswith("postgresql+asyncpg://")
     assert settings.retention.days == 14
@@ -70,7 +72,9 @@ def test_the_command_line_reports_a_bad_configuration_in_one_line(tmp_path: Path
     path = write(tmp_path, lambda d: d["retention"].update(days=60))
     result = subprocess.run(
         [sys.executable, "-m", "bot.cli", "--config", str(path), "config", "check"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0

@@ -13,8 +13,13 @@ from flows.events import ParentText, Staff, parse_command
 from support.app import Clock, make_app
 from support.flows import FakeNlu, at
 
-SECRETS = ("Wolkenkrabberschool", "48213579", "Jozefien", "ouder.zeldzaam@voorbeeld.nl",
-           "chat-777000")
+SECRETS = (
+    "Wolkenkrabberschool",
+    "48213579",
+    "Jozefien",
+    "ouder.zeldzaam@voorbeeld.nl",
+    "chat-777000",
+)
 
 
 async def test_no_personal_data_reaches_any_log_line(
@@ -23,10 +28,17 @@ async def test_no_personal_data_reaches_any_log_line(
     caplog.set_level(logging.DEBUG)
     app, _, _ = await make_app(settings, tmp_path, Clock(at("2026-11-27 20:00")), FakeNlu())
     address = "chat-777000"
-    for text in ("ons kind wordt gepest op de Wolkenkrabberschool, kan iemand helpen",
-                 "Veldhoven", "9", "zoon", "ja",
-                 "06-48213579 of ouder.zeldzaam@voorbeeld.nl", "Jozefien", "ja",
-                 "/mijngegevens"):
+    for text in (
+        "ons kind wordt gepest op de Wolkenkrabberschool, kan iemand helpen",
+        "Veldhoven",
+        "9",
+        "zoon",
+        "ja",
+        "06-48213579 of ouder.zeldzaam@voorbeeld.nl",
+        "Jozefien",
+        "ja",
+        "/mijngegevens",
+    ):
         command = parse_command(text)
         await app.handle_parent("console", address, command or ParentText(text))
     staff = Staff("Eva", "lumens", "@eva:cjg.test")

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
+import pytest
+
+from bot.logs import JsonFormatter
 from flows.domain import LOKET
 
 from .conftest import World
@@ -23,8 +27,9 @@ async def conversation(world: World, parent: Person, room: str, lines: tuple[str
 
 
 async def test_type_2_intake_posts_a_safe_handover_and_a_reaction_claims_it(
-    world: World,
+    world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     await world.start_bot()
     eva = await world.staff("lumens", "Eva")
     loket = await world.staff(LOKET, "Anne")
@@ -57,6 +62,12 @@ async def test_type_2_intake_posts_a_safe_handover_and_a_reaction_claims_it(
     assert handover is not None and handover.state.claimed_org == "lumens"
     # The bot never answers itself: one reply per parent message at most, no echo loop.
     assert len(parent.texts(room, sender=bot)) <= 3 * (1 + len(TYPE_2))
+    # No personal data in any log line, as the project's formatter writes them.
+    formatter = JsonFormatter()
+    lines = [formatter.format(record) for record in caplog.records]
+    assert any('"matrix_parent_event"' in line for line in lines)
+    for secret in ("48213579", "Sanne", "gepest", "Eva", room, parent.user_id, eva.user_id):
+        assert not [line for line in lines if secret in line], secret
 
 
 async def test_type_3_goes_to_five_rooms_and_one_of_two_simultaneous_claims_wins(

@@ -18,7 +18,7 @@ from bot.channels.matrix.render import (
     strip_reply_fallback,
 )
 from bot.channels.matrix.retry import Permanent, RetryStats, Transient, check, retrying
-from bot.channels.matrix.settings import MatrixSettings, configured_rooms
+from bot.channels.matrix.settings import MatrixSettings, configured_rooms, matrix_settings
 from bot.config import ConfigError, Settings
 from flows.actions import Button, Reply
 from storage.crypto import FieldCipher
@@ -162,3 +162,9 @@ async def test_retrying_waits_the_servers_retry_after_then_succeeds() -> None:
     stats = RetryStats()
     assert await retrying(call, "send", max_wait_s=0.1, stats=stats) == "ok"
     assert stats.retried == 2 and stats.rate_limited == 1
+
+
+def test_a_disabled_or_absent_matrix_channel_has_no_settings(settings: Settings) -> None:
+    assert matrix_settings(settings.model_copy(update={"channels": {}})) is None
+    off = settings.model_copy(update={"channels": {"matrix": {"enabled": False}}})
+    assert matrix_settings(off) is None

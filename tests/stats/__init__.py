@@ -1,0 +1,1 @@
+"""Tests of the registration statistics (`cjgbot stats`), issue 7."""

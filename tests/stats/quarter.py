@@ -86,3 +86,22 @@ def expected_counts(
 ) -> Counter[tuple[str, str]]:
     """(month, value) -> count, the way the statistics name a missing value ("geen")."""
     return Counter((r.month, getattr(r, dimension) or "geen") for r in registrations)
+
+
+def expected_table(
+    registrations: Sequence[Registration], dimension: str, months: Sequence[str] = QUARTER
+) -> dict[str, list[int]]:
+    """value -> counts per month and the period total, with the statistics' merging rule:
+    topics and places with fewer than 5 in the period together form "overig"."""
+    table: dict[str, list[int]] = {}
+    for (month, value), n in expected_counts(registrations, dimension).items():
+        table.setdefault(value, [0] * (len(months) + 1))[months.index(month)] += n
+    if dimension in ("topic", "place"):
+        for value in [v for v, row in table.items() if sum(row) < 5]:
+            small = table.pop(value)
+            merged = table.setdefault("overig", [0] * (len(months) + 1))
+            merged[:] = [a + b for a, b in zip(merged, small, strict=True)]
+    for row in table.values():
+        row[-1] = sum(row[:-1])
+    table["totaal"] = [sum(col) for col in zip(*table.values(), strict=True)]
+    return table

@@ -12,6 +12,7 @@ from bot.retention import Sweeper
 from flows.events import ParentText, Staff, parse_command
 from storage.models import ConversationRow, HandoverRow, RegistrationRow
 from support.app import Clock, make_app
+from support.databases import stored_bytes
 from support.flows import FakeNlu, at
 
 PHONE, EMAIL, NAME = "06-48213579", "ouder.uniek73@voorbeeld.nl", "Philomena"
@@ -27,15 +28,6 @@ async def say(app, text: str) -> None:
 async def hand_over(app) -> None:
     for text in (QUESTION, "Veldhoven", "9", "zoon", "ja", f"{PHONE} {EMAIL}", NAME, "ja"):
         await say(app, text)
-
-
-def raw_bytes(tmp_path: Path) -> bytes:
-    data = b""
-    for name in ("bot.sqlite3", "bot.sqlite3-wal"):
-        path = tmp_path / name
-        if path.exists():
-            data += path.read_bytes()
-    return data
 
 
 async def count(app, table) -> int:
@@ -66,7 +58,7 @@ async def test_personal_data_is_gone_at_most_4_weeks_after_a_claim(
     clock.advance(hours=2)  # 28 days after the claim have passed
     report = await sweeper.sweep()
     assert report.handovers_purged == 1 and report.conversations_deleted == 1
-    raw = raw_bytes(tmp_path)
+    raw = await stored_bytes(app.store.engine, tmp_path)
     for secret in SECRETS:
         assert secret.encode() not in raw, f"{secret} still in the database file"
     # The room copies were redacted, the registration stays, nothing personal was logged.
@@ -136,7 +128,7 @@ async def test_a_type_1_conversation_is_deleted_once_handled(
     report = await Sweeper(app).sweep()
     assert report.conversations_closed == 1
     assert await count(app, ConversationRow) == 0
-    assert NAME.encode() not in raw_bytes(tmp_path)
+    assert NAME.encode() not in await stored_bytes(app.store.engine, tmp_path)
     assert await count(app, RegistrationRow) == 1
     await app.store.close()
 

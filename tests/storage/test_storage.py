@@ -11,6 +11,7 @@ from sqlalchemy import inspect
 
 from storage.crypto import ENV_KEY, FieldCipher, KeyError_, load_or_create_key_file
 from storage.database import create_engine, migrate, open_database
+from support.databases import new_database_url
 
 TABLES = {
     "conversations",
@@ -25,8 +26,7 @@ TABLES = {
 
 
 async def test_migrations_upgrade_and_downgrade(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'm.sqlite3'}"
-    engine = create_engine(url)
+    engine = create_engine(await new_database_url(tmp_path))  # SQLite, or PostgreSQL in CI
     await migrate(engine)
     async with engine.connect() as connection:
         names = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))

@@ -14,6 +14,7 @@ from flows.actions import Reply
 from storage.crypto import FieldCipher
 from storage.database import open_database
 from storage.repository import Store
+from support.databases import new_database_url
 
 
 @dataclass
@@ -72,7 +73,7 @@ async def make_app(
     understand: object | None = None,
     url: str | None = None,
 ) -> tuple[App, RecordingParents, RecordingRooms]:
-    engine = await open_database(url or f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}")
+    engine = await open_database(url or await new_database_url(tmp_path))
     cipher = FieldCipher.from_environment(tmp_path / "secret.key")
     store = Store(engine, cipher)
     if understand is None:

@@ -13,7 +13,7 @@ from bot.app import App
 
 from .channel import CHANNEL, MatrixChannel, MatrixLoginError
 from .gateways import MatrixParents, MatrixRooms
-from .settings import MatrixSettings, configured_rooms
+from .settings import MatrixSettings, configured_rooms, matrix_settings
 from .setup import RoomReport, SetupReport, invite_member, setup_rooms
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "SetupReport",
     "configured_rooms",
     "invite_member",
+    "matrix_settings",
     "run_matrix",
     "setup_rooms",
 ]

@@ -167,8 +167,10 @@ class MatrixChannel:
         path = f"/_synapse/admin/v1/purge_history/{quote(room_id, safe='')}"
         body = json.dumps({"purge_up_to_ts": int(time.time() * 1000), "delete_local_events": True})
         response = await self.client.send(
-            "POST", path, body, headers={"Authorization": f"Bearer {token}",
-                                         "Content-Type": "application/json"}
+            "POST",
+            path,
+            body,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
         )
         if response.status != 200:
             log.warning("matrix_purge_refused", extra={"status": str(response.status)})

@@ -96,6 +96,17 @@ class MatrixSettings(BaseModel):
             raise ConfigError(f"{key}: {message}") from None
 
 
+def matrix_settings(settings: Settings) -> MatrixSettings | None:
+    """The Matrix settings, or None when `channels.matrix` is absent or `enabled: false`.
+
+    Raises ConfigError with one line that names the key (never the value).
+    """
+    raw = settings.channels.get("matrix")
+    if raw is None or raw.get("enabled") is False:
+        return None
+    return MatrixSettings.from_settings(settings)
+
+
 def configured_rooms(settings: Settings) -> dict[str, str]:
     """Logical room ('loket' or a partner id) -> Matrix room id, for the rooms that have one."""
     rooms: dict[str, str] = {}

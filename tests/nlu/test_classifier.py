@@ -1,0 +1,400 @@
+"""Training data loading, the classifier and its cache, and the routing pipeline.
+
+The floor test at the end measures the shipped model on ../shared/eval/dev.jsonl.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.linear_model import LogisticRegression
+from sklearn.svm import LinearSVC
+
+import nlu.classifier as classifier_module
+from nlu.classifier import (
+    IntentClassifier,
+    _compile_level,
+    _Features,
+    cache_key,
+    load_or_train,
+    model_hash,
+    prepare_text,
+)
+from nlu.entities import Age
+from nlu.evaluate import evaluate, load_rows
+from nlu.pipeline import Nlu, NluResult, partner_for_age
+from nlu.training_data import (
+    Example,
+    TrainingDataError,
+    data_hash,
+    label_of_intent,
+    load_examples,
+    parse_nlu_yaml,
+)
+
+DEV_SET = Path(__file__).resolve().parents[3] / "shared" / "eval" / "dev.jsonl"
+
+TINY_YAML = """\
+version: "3.1"
+nlu:
+- intent: faq/slapen
+  examples: |
+    - mijn kind slaapt slecht
+    - hoe krijg ik mijn peuter in bed
+    - hij wordt elke nacht wakker
+    - nachtmerries bij een kleuter
+- intent: faq/eten
+  examples: |
+    - mijn kind eet geen groente
+    - hoeveel tussendoortjes mag een kleuter
+    - ze lust niks behalve pasta
+    - moet hij zijn bord leeg eten
+- intent: partner_novadic
+  examples: |
+    - mijn zoon is verslaafd aan wiet, wie kan helpen
+    - mijn dochter gokt en wil stoppen, kan iemand bellen
+    - hij drinkt elk weekend te veel en wil hulp
+    - verslavingszorg voor mijn zoon van 17
+- intent: out_of_scope
+  examples: |
+    - hoe vraag ik een paspoort aan
+    - wat voor weer wordt het morgen
+    - wanneer wordt het grofvuil opgehaald
+    - wat kost een parkeervergunning
+- synonym: slapen
+  examples: |
+    - pitten
+responses:
+  utter_x:
+  - text: hallo
+"""
+
+
+@pytest.fixture
+def tiny_data(tmp_path: Path) -> Path:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "tiny.yml").write_text(TINY_YAML, encoding="utf-8")
+    return data
+
+
+@pytest.fixture(scope="module")
+def real_nlu(tmp_path_factory: pytest.TempPathFactory) -> Nlu:
+    return Nlu.load(cache_dir=tmp_path_factory.mktemp("nlu-cache"))
+
+
+# --------------------------------------------------------------------------- training data
+
+
+def test_parse_nlu_yaml_reads_intents_and_ignores_the_rest() -> None:
+    examples = parse_nlu_yaml(TINY_YAML)
+    assert len(examples) == 16
+    assert Example("mijn kind slaapt slecht", "faq/slapen") in examples
+    assert all(ex.text != "pitten" for ex in examples)
+
+
+def test_entity_annotations_are_stripped() -> None:
+    source = (
+        "nlu:\n- intent: partner_ggd\n  examples: |\n"
+        '    - we wonen in [Veldhoven](place) en hij is [9]{"entity": "age"}\n'
+    )
+    assert parse_nlu_yaml(source) == [Example("we wonen in Veldhoven en hij is 9", "partner_ggd")]
+
+
+def test_bad_yaml_is_reported_with_the_file_name() -> None:
+    with pytest.raises(TrainingDataError, match="x.yml"):
+        parse_nlu_yaml("nlu: [\n", name="x.yml")
+
+
+def test_data_hash_follows_the_content(tiny_data: Path) -> None:
+    first = data_hash(tiny_data)
+    assert first == data_hash(tiny_data)
+    (tiny_data / "more.yml").write_text(
+        "nlu:\n- intent: greet\n  examples: |\n    - hoi\n", encoding="utf-8"
+    )
+    assert data_hash(tiny_data) != first
+    assert len(load_examples(tiny_data)) == 17
+
+
+@pytest.mark.parametrize(
+    ("intent", "route", "topic", "partner"),
+    [
+        ("faq/slapen", "faq", "slapen", None),
+        ("partner_ggd", "partner", None, "ggd"),
+        ("all_partners", "all_partners", None, None),
+        ("crisis", "crisis", None, None),
+        ("out_of_scope", "out_of_scope", None, None),
+        ("greet", "greet", None, None),
+        ("affirm", "unclear", None, None),
+    ],
+)
+def test_label_of_intent(intent: str, route: str, topic: str | None, partner: str | None) -> None:
+    label = label_of_intent(intent)
+    assert (label.route, label.topic, label.partner) == (route, topic, partner)
+
+
+# --------------------------------------------------------------------------- classifier
+
+
+def test_tiny_model_predicts_its_intents(tiny_data: Path) -> None:
+    model = IntentClassifier.train(load_examples(tiny_data))
+    ranked = model.predict_proba("mijn kind eet geen groente, wat nu")
+    assert ranked[0][0] == "faq/eten"
+    assert sum(p for _, p in ranked) == pytest.approx(1.0)
+    assert [p for _, p in ranked] == sorted((p for _, p in ranked), reverse=True)
+    assert model.predict_proba("paspoort aanvragen")[0][0] == "out_of_scope"
+
+
+def test_compiled_model_matches_scikit_learn() -> None:
+    examples = load_examples()[:600]
+    texts = [prepare_text(ex.text) for ex in examples]
+    labels = np.array([ex.intent for ex in examples])
+    features, matrix = _Features.fit(texts)
+    for row in (0, 17, 333):
+        idx, val = features.sparse_row(texts[row])
+        dense = np.zeros(features.size)
+        dense[idx] = val
+        np.testing.assert_allclose(dense, matrix[row].toarray()[0], atol=1e-6)
+    binary = np.array(["a" if i % 3 else "b" for i in range(len(labels))])
+    models = [
+        CalibratedClassifierCV(LinearSVC(random_state=0), cv=3, ensemble=False).fit(matrix, labels),
+        CalibratedClassifierCV(LinearSVC(random_state=0), cv=3, ensemble=False).fit(matrix, binary),
+        LogisticRegression(max_iter=2000).fit(matrix, labels),
+    ]
+    for model in models:
+        level = _compile_level(model)
+        expected = model.predict_proba(matrix[:40])
+        got = np.vstack([level.proba(*features.sparse_row(t)) for t in texts[:40]])
+        np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+def test_cache_is_used_and_refreshed(tiny_data: Path, tmp_path: Path, monkeypatch) -> None:
+    cache = tmp_path / "cache"
+    first = load_or_train(tiny_data, cache)
+    assert (cache / cache_key(model_hash(tiny_data))).is_file()
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("should have come from the cache")
+
+    monkeypatch.setattr(IntentClassifier, "train", no_training)
+    start = time.perf_counter()
+    again = load_or_train(tiny_data, cache)
+    assert time.perf_counter() - start < 0.5
+    assert again.classes == first.classes
+    assert dict(again.predict_proba("slaapt slecht")) == pytest.approx(
+        dict(first.predict_proba("slaapt slecht"))
+    )
+
+    monkeypatch.undo()
+    greet = "- intent: greet\n  examples: |\n    - hoi\n    - hallo\n- synonym: slapen"
+    (tiny_data / "tiny.yml").write_text(
+        TINY_YAML.replace("- synonym: slapen", greet), encoding="utf-8"
+    )
+    with_greet = load_or_train(tiny_data, cache)
+    assert "greet" in with_greet.classes
+    assert len(list(cache.glob("nlu-*.pkl"))) == 2
+
+
+def test_retrain_ignores_a_fresh_cache(tiny_data: Path, tmp_path: Path, monkeypatch) -> None:
+    cache = tmp_path / "cache"
+    nlu = Nlu.load(tiny_data, cache)
+    assert nlu.n_examples == 16
+    calls = []
+    real_train = IntentClassifier.train
+
+    def counting_train(*args, **kwargs):
+        calls.append(1)
+        return real_train(*args, **kwargs)
+
+    monkeypatch.setattr(IntentClassifier, "train", counting_train)
+    Nlu.load(tiny_data, cache)
+    assert calls == []
+    Nlu.load(tiny_data, cache, retrain=True)
+    assert calls == [1]
+
+
+def test_unwritable_or_broken_cache_still_gives_a_model(tiny_data: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x", encoding="utf-8")
+    model = load_or_train(tiny_data, blocker / "cache")
+    assert model.predict_proba("mijn kind slaapt slecht")[0][0] == "faq/slapen"
+
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / cache_key(model_hash(tiny_data))).write_bytes(b"not a pickle")
+    model = load_or_train(tiny_data, cache)
+    assert model.predict_proba("verslaafd aan wiet")[0][0] == "partner_novadic"
+
+
+def test_glossary_gives_english_text_dutch_features() -> None:
+    prepared = prepare_text("Can someone call me about my toddler's sleep?")
+    assert "peuter" in prepared and "slapen" in prepared and "iemand" in prepared
+    assert prepare_text("mijn peuter slaapt slecht") == "mijn peuter slaapt slecht"
+
+
+# --------------------------------------------------------------------------- pipeline
+
+
+def _nlu_for_decisions(fallback: float = 0.25, crisis: float = 0.3) -> Nlu:
+    return Nlu(
+        classifier_module.IntentClassifier.__new__(IntentClassifier),
+        fallback_threshold=fallback,
+        crisis_threshold=crisis,
+    )
+
+
+def test_age_corrects_zuidzorg_and_ggd() -> None:
+    nlu = _nlu_for_decisions()
+    ranked = [("partner_ggd", 0.5), ("partner_zuidzorg", 0.3), ("faq/slapen", 0.2)]
+    young = nlu.decide(ranked, crisis_category=None, age=Age(2.0), language="nl")
+    assert (young.route, young.partner, young.intent) == ("partner", "zuidzorg", "partner_zuidzorg")
+    assert young.confidence == pytest.approx(0.8)
+    unborn = nlu.decide(ranked, crisis_category=None, age=Age(None, unborn=True), language="nl")
+    assert unborn.partner == "zuidzorg"
+    school = nlu.decide(
+        [("partner_zuidzorg", 0.6), ("partner_ggd", 0.1)],
+        crisis_category=None,
+        age=Age(9.0),
+        language="nl",
+    )
+    assert school.partner == "ggd"
+    adult = nlu.decide(ranked, crisis_category=None, age=Age(23.0), language="nl")
+    assert adult.partner == "ggd" and adult.confidence == pytest.approx(0.5)
+    other = nlu.decide(
+        [("partner_lumens", 0.7), ("partner_ggd", 0.3)],
+        crisis_category=None,
+        age=Age(2.0),
+        language="nl",
+    )
+    assert other.partner == "lumens"
+
+
+def test_partner_for_age_boundaries() -> None:
+    assert partner_for_age(None) is None
+    assert partner_for_age(Age(3.9)) == "zuidzorg"
+    assert partner_for_age(Age(4.0)) == "ggd"
+    assert partner_for_age(Age(19.0)) == "ggd"
+    assert partner_for_age(Age(20.0)) is None
+    assert partner_for_age(Age(None)) is None
+
+
+def test_low_confidence_asks_but_keeps_the_guess() -> None:
+    nlu = _nlu_for_decisions(fallback=0.25)
+    ranked = [("faq/slapen", 0.2), ("faq/eten", 0.15), ("partner_ggd", 0.1)]
+    res = nlu.decide(ranked, crisis_category=None, age=None, language="nl")
+    assert res.route == "unclear" and res.topic is None
+    assert res.intent == "faq/slapen"
+    assert res.ranking[0] == ("faq/slapen", 0.2)
+
+
+def test_crisis_from_lexicon_and_from_classifier() -> None:
+    nlu = _nlu_for_decisions(crisis=0.3)
+    ranked = [("faq/angst", 0.6), ("crisis", 0.1)]
+    lexicon = nlu.decide(ranked, crisis_category="suicide", age=None, language="nl")
+    assert (lexicon.route, lexicon.confidence, lexicon.crisis_category) == (
+        "crisis",
+        1.0,
+        "suicide",
+    )
+    model = nlu.decide(
+        [("faq/angst", 0.5), ("crisis", 0.35)], crisis_category=None, age=None, language="nl"
+    )
+    assert model.route == "crisis" and model.crisis_category is None
+    assert model.confidence == pytest.approx(0.35)
+    # crisis is the best guess but below its threshold: the next intent decides
+    weak = nlu.decide(
+        [("crisis", 0.28), ("faq/angst", 0.27)], crisis_category=None, age=None, language="nl"
+    )
+    assert weak.route == "faq" and weak.topic == "angst"
+
+
+def test_parse_on_the_real_model(real_nlu: Nlu) -> None:
+    res = real_nlu.parse("Mijn dochter van 2 slaapt heel slecht, ze wordt elke nacht wakker. Tips?")
+    assert (res.route, res.topic) == ("faq", "slapen")
+    assert res.language == "nl" and res.age == Age(2.0)
+    assert 0 < len(res.ranking) <= 5
+    assert [p for _, p in res.ranking] == sorted((p for _, p in res.ranking), reverse=True)
+
+    res = real_nlu.parse("mijn zoon van 17 is verslaafd aan gokken, kan iemand ons helpen?")
+    assert (res.route, res.partner) == ("partner", "novadic")
+
+    res = real_nlu.parse("Hoe vraag ik een nieuw rijbewijs aan?")
+    assert res.route in ("out_of_scope", "unclear")
+
+    res = real_nlu.parse("ik zie het niet meer zitten")
+    assert res.route == "crisis" and res.crisis_category == "suicide"
+
+    res = real_nlu.parse("My toddler won't sleep in her own bed, any tips?")
+    assert res.language == "en" and (res.route, res.topic) == ("faq", "slapen")
+
+
+def test_age_correction_on_the_real_model(real_nlu: Nlu) -> None:
+    young = real_nlu.parse("kan er iemand van de jgz naar het gewicht van mijn zoon van 2 kijken?")
+    older = real_nlu.parse("kan er iemand van de jgz naar het gewicht van mijn zoon van 9 kijken?")
+    assert (young.route, young.partner) == ("partner", "zuidzorg")
+    assert (older.route, older.partner) == ("partner", "ggd")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "   ", "😀😀😀", "\x00\x01\n", "a" * 5000, "hoi " * 2000, "é" * 6000, "?!" * 100],
+)
+def test_parse_is_safe_on_odd_input(real_nlu: Nlu, text: str) -> None:
+    res = real_nlu.parse(text)
+    assert isinstance(res, NluResult)
+    assert res.route in {
+        "faq",
+        "partner",
+        "all_partners",
+        "crisis",
+        "out_of_scope",
+        "greet",
+        "unclear",
+    }
+    assert 0.0 <= res.confidence <= 1.0
+
+
+def test_symbol_only_input_is_unclear_and_a_wave_is_a_greeting(real_nlu: Nlu) -> None:
+    assert real_nlu.parse("😭😭").route == "unclear"
+    assert real_nlu.parse("").route == "unclear"
+    assert real_nlu.parse("👋").route == "greet"
+
+
+def test_result_to_dict_is_json_safe(real_nlu: Nlu) -> None:
+    data = real_nlu.parse("mijn zoon van 2 slaapt slecht").to_dict()
+    assert json.loads(json.dumps(data)) == data
+    assert data["age"] == {"years": 2.0, "unborn": False}
+    assert isinstance(data["ranking"], list) and len(data["ranking"]) <= 5
+
+
+def test_result_is_frozen(real_nlu: Nlu) -> None:
+    res = real_nlu.parse("hoi")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        res.route = "faq"  # type: ignore[misc]
+
+
+# --------------------------------------------------------------------------- floors on dev
+
+# Measured on dev.jsonl (220 rows): route accuracy 0.93; floors sit a bit below so that
+# growing training data does not make the suite flaky, while a real regression fails.
+ROUTE_ACCURACY_FLOOR = 0.89
+TOPIC_ACCURACY_FLOOR = 0.88
+HARMFUL_ERROR_CEILING = 0.03
+
+
+@pytest.mark.skipif(not DEV_SET.is_file(), reason="shared/eval/dev.jsonl not available")
+def test_floors_on_the_dev_set(real_nlu: Nlu) -> None:
+    rows = load_rows(DEV_SET)
+    crisis_rows = [row for row in rows if row.route == "crisis"]
+    missed = [row.text[:60] for row in crisis_rows if real_nlu.parse(row.text).route != "crisis"]
+    assert not missed, f"crisis lines not caught: {missed}"
+    report = evaluate(real_nlu, rows)
+    assert report.route_accuracy >= ROUTE_ACCURACY_FLOOR
+    assert report.topic_accuracy is not None and report.topic_accuracy >= TOPIC_ACCURACY_FLOOR
+    assert report.harmful_error_rate <= HARMFUL_ERROR_CEILING
