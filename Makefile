@@ -23,7 +23,7 @@ chat: $(STAMP)
 # With CJGBOT_TEST_POSTGRES set (.ci/run starts a server), the suite runs on PostgreSQL too.
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q
+	env -u CJGBOT_TEST_POSTGRES $(BIN)/python -m pytest -q
 	@if [ -n "$$CJGBOT_TEST_POSTGRES" ]; then \
 		echo "== the same suite on PostgreSQL =="; \
 		$(BIN)/python -m pytest -q -p no:cacheprovider; \
