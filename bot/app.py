@@ -7,6 +7,7 @@ The App loads and saves state in one transaction per event, then delivers messag
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -59,6 +60,7 @@ from flows.state import ConversationState
 from storage.repository import Repository, Store
 
 from .gateways import ParentGateway, RoomGateway
+from .observability import Metrics
 from .roster import Roster
 
 log = logging.getLogger("cjgbot.app")
@@ -94,6 +96,7 @@ class App:
         conversation_idle: timedelta = timedelta(hours=48),
         clock: Clock = utc_now,
         roster: Roster | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
         self.contexts = contexts  # per channel name
@@ -102,6 +105,9 @@ class App:
         self.idle = conversation_idle
         self.clock = clock
         self.roster = roster
+        self.metrics = metrics or Metrics()
+        self.in_flight = 0
+        self._idle = asyncio.Event()
         # How long the bot's personal messages may stay in a parent's chat, per channel.
         self.personal_message_max_age: dict[str, timedelta] = {}
         self._locks: dict[str, asyncio.Lock] = {}
@@ -123,6 +129,27 @@ class App:
 
     async def handle_parent(self, channel: str, address: str, event: ParentEvent) -> None:
         """Run one parent event through the conversation flow and deliver the result."""
+        self.in_flight += 1
+        self._idle.clear()
+        self.metrics.messages.labels(channel).inc()
+        try:
+            await self._handle_parent(channel, address, event)
+        except Exception:
+            self.metrics.errors.labels("parent").inc()
+            raise
+        finally:
+            self.in_flight -= 1
+            if not self.in_flight:
+                self._idle.set()
+
+    async def drain(self, within: float = 20.0) -> bool:
+        """Wait until no event is in hand (graceful shutdown); False if time ran out."""
+        if self.in_flight:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._idle.wait(), within)
+        return self.in_flight == 0
+
+    async def _handle_parent(self, channel: str, address: str, event: ParentEvent) -> None:
         ctx = self.contexts[channel]
         async with self._lock(f"{channel}:{address}"):
             now = self.clock()
@@ -192,6 +219,7 @@ class App:
                 outbox.replies.append(action)
             elif isinstance(action, Register):
                 await repo.register(action.registration)
+                self.metrics.questions.labels(action.registration.type).inc()
             elif isinstance(action, Audit):
                 await repo.audit(
                     now, action.event, action.actor_role, action.organisation, action.handover
@@ -244,6 +272,7 @@ class App:
                 await repo.audit(
                     now, action.event, action.actor_role, action.organisation, action.handover
                 )
+                self.metrics.handover_events.labels(action.event).inc()
             elif isinstance(action, CommandReply):
                 outbox.command_replies.append(action.text)
             elif isinstance(action, SetPurgeDeadline):

@@ -280,5 +280,13 @@ def nlu_test(
         click.echo(format_report(report))
 
 
+def _register_more() -> None:
+    from bot.stats_command import stats
+
+    main.add_command(stats)
+
+
+_register_more()
+
 if __name__ == "__main__":
     main()

@@ -142,6 +142,15 @@ class NluSettings(_Strict):
     cache_dir: Path | None = None
 
 
+class ServiceSettings(_Strict):
+    """How `cjgbot run` runs: the local health/metrics port and multi-instance leases."""
+
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=0, le=65535)  # 0: no health/metrics server
+    lease_seconds: float = Field(default=30, ge=3, le=600)
+    shutdown_grace_seconds: float = Field(default=20, ge=0, le=300)
+
+
 class Settings(_Strict):
     cjg: CjgSettings
     loket: LoketSettings
@@ -149,6 +158,7 @@ class Settings(_Strict):
     retention: RetentionSettings = RetentionSettings()
     storage: StorageSettings = StorageSettings()
     nlu: NluSettings = NluSettings()
+    service: ServiceSettings = ServiceSettings()
     channels: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -159,6 +169,10 @@ class Settings(_Strict):
         if sum(p.cjg_partner for p in self.partners) == 0:
             raise ValueError("partners: at least one needs cjg_partner: true")
         return self
+
+    def channel_enabled(self, name: str) -> bool:
+        section = self.channels.get(name)
+        return isinstance(section, dict) and bool(section.get("enabled", True))
 
     def partner_map(self) -> dict[str, Partner]:
         return {p.id: p.partner() for p in self.partners}

@@ -197,9 +197,9 @@ h2 { font-size: 16px; margin: 0 0 4px; }
 figure { margin: 0; break-inside: avoid; }
 figure svg { width: 100%; height: auto; display: block; }
 figcaption { color: #444; font-size: 12px; }
-.tables { display: grid; grid-template-columns: repeat(3, 1fr); gap: 14px 20px;
-  margin-top: 16px; align-items: start; }
-table { border-collapse: collapse; width: 100%; font-size: 12px; break-inside: avoid; }
+.tables { columns: 3; column-gap: 20px; margin-top: 16px; }
+table { border-collapse: collapse; width: 100%; font-size: 12px; break-inside: avoid;
+  margin-bottom: 14px; }
 caption { text-align: left; font-weight: bold; font-size: 14px; padding-bottom: 2px; }
 th, td { padding: 2px 6px; border-bottom: 1px solid #e0e0e0; }
 td { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
@@ -208,10 +208,15 @@ thead th { font-weight: bold; text-align: right; border-bottom: 2px solid #888; 
 thead th:first-child { text-align: left; }
 tr.total th, tr.total td { font-weight: bold; border-top: 2px solid #888; }
 footer { margin-top: 16px; color: #666; font-size: 11px; }
-@media (max-width: 900px) { .charts, .tables { grid-template-columns: 1fr; } }
+@media screen and (max-width: 900px) {
+  .charts { grid-template-columns: 1fr; }
+  .tables { columns: 1; }
+}
 @media print {
   body { padding: 0; max-width: none; font-size: 11px; }
-  .tables { grid-template-columns: 1fr 1fr; }
+  h1 { font-size: 20px; }
+  .tile b { font-size: 16px; }
+  .tables { break-before: page; columns: 2; margin-top: 0; }
   .tables table { font-size: 10px; }
 }
 """

@@ -1,32 +1,84 @@
-"""`cjgbot run`: every channel the configuration enables, plus the timers."""
+"""`cjgbot run`: every channel the configuration enables, the timers, health and metrics.
+
+Several instances may share one PostgreSQL database: the timers run in the instance that
+holds the scheduler lease. SIGTERM stops taking new messages, lets the ones in hand finish
+(their state is stored per message), then closes.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import signal
 import sys
+from datetime import timedelta
 
 from bot.channels.console import CHANNEL, make_console, run_console
 from bot.channels.telegram import TelegramChannel, telegram_settings
 from bot.config import Settings
+from bot.instance import Lease, instance_id
+from bot.observability import make_http_app, start_http
 from bot.retention import Sweeper
 from bot.runtime import build_runtime
 from bot.scheduler import start_scheduler
+
+log = logging.getLogger("cjgbot.service")
 
 
 async def run_service(settings: Settings) -> None:
     names = {p.id: p.name for p in settings.partners}
     parent, rooms = make_console(names, sys.stdout)
     runtime = await build_runtime(settings, rooms)
-    runtime.app.add_parent_channel(CHANNEL, parent)
+    app = runtime.app
+    me = instance_id()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+
+    lease = Lease(
+        runtime.store,
+        "scheduler",
+        me,
+        app.clock,
+        ttl=timedelta(seconds=settings.service.lease_seconds),
+    )
+    lease.start()
+    sweeper = Sweeper(app, settings.retention.audit_days)
+    scheduler = start_scheduler(
+        app, sweeper, settings.retention.sweep_interval_minutes, may_run=lambda: lease.held
+    )
+    http = None
+    if settings.service.http_port:
+        status = lambda: {"instance": me, "scheduler_lease": lease.held}  # noqa: E731
+        http = await start_http(
+            make_http_app(runtime.store, app.metrics, app.clock, status),
+            settings.service.http_host,
+            settings.service.http_port,
+        )
     telegram_config = telegram_settings(settings)  # ConfigError names the key, never the value
-    telegram = TelegramChannel(runtime.app, telegram_config) if telegram_config else None
+    telegram = TelegramChannel(app, telegram_config) if telegram_config else None
     if telegram is not None:
         await telegram.start()
-    sweeper = Sweeper(runtime.app, settings.retention.audit_days)
-    scheduler = start_scheduler(runtime.app, sweeper, settings.retention.sweep_interval_minutes)
+    tasks = [asyncio.create_task(stop.wait())]
+    if settings.channel_enabled(CHANNEL):
+        app.add_parent_channel(CHANNEL, parent)
+        tasks.append(
+            asyncio.create_task(run_console(app, parent, sys.stdin, sys.stdout, sys.stdin.isatty()))
+        )
+    log.info("service_started", extra={"kind": me})
     try:
-        await run_console(runtime.app, parent, sys.stdin, sys.stdout, sys.stdin.isatty())
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     finally:
+        for task in tasks:
+            task.cancel()
         scheduler.shutdown(wait=False)
         if telegram is not None:
             await telegram.stop()  # answers what was already received
+        if not await app.drain(settings.service.shutdown_grace_seconds):
+            log.warning("shutdown_with_messages_in_hand")
+        await lease.stop()
+        if http is not None:
+            await http.cleanup()
         await runtime.close()
+        log.info("service_stopped")

@@ -48,6 +48,7 @@ from nlu.training_data import Example, label_of_intent, load_examples
 HARMFUL_IF_FAQ = frozenset({"out_of_scope", "partner", "all_partners"})
 NEVER_CORRECT = frozenset({"unclear"})
 HISTOGRAM_BINS = 10
+HISTOGRAM_WIDTH = 50
 WORST_ERRORS = 20
 TEXT_PREVIEW = 80
 
@@ -467,21 +468,19 @@ def _fmt(value: float | int | None, pct: bool = True) -> str:
     return f"{100 * value:5.1f}%" if pct else f"{value:.3f}"
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+def _table(
+    header: Sequence[str], rows: Sequence[Sequence[str]], left: Sequence[int] = (0,)
+) -> list[str]:
+    """Rows under a header, columns padded to one width; columns in `left` flush left."""
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=False)]
-    line = "  ".join(
-        f"{h:<{w}}" if i == 0 else f"{h:>{w}}"
-        for i, (h, w) in enumerate(zip(header, widths, strict=True))
-    )
-    out = [line, "  ".join("-" * w for w in widths)]
-    for row in rows:
-        out.append(
-            "  ".join(
-                f"{c:<{w}}" if i == 0 else f"{c:>{w}}"
-                for i, (c, w) in enumerate(zip(row, widths, strict=True))
-            )
-        )
-    return out
+
+    def fmt(cells: Sequence[str]) -> str:
+        return "  ".join(
+            f"{c:<{w}}" if i in left else f"{c:>{w}}"
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
+
+    return [fmt(header), "  ".join("-" * w for w in widths), *(fmt(row) for row in rows)]
 
 
 def format_report(report: EvalReport) -> str:
@@ -526,24 +525,18 @@ def format_report(report: EvalReport) -> str:
         ],
     )
 
-    lines += ["", "Confidence histogram (best guess correct / wrong)"]
+    lines += ["", "Confidence histogram (best guess correct #, wrong x)"]
     hist_rows = []
+    biggest = max((b["correct"] + b["wrong"] for b in report.histogram), default=0)
+    scale = min(1.0, HISTOGRAM_WIDTH / biggest) if biggest else 1.0
+    thr = report.fallback_threshold
     for b in report.histogram:
-        mark = ""
-        thr = report.fallback_threshold
-        if thr is not None and b["low"] <= thr < b["high"]:
-            mark = "<- fallback threshold"
-        bar = "#" * int(b["correct"]) if b["correct"] <= 40 else "#" * 40 + "+"
-        bar_wrong = "x" * int(b["wrong"]) if b["wrong"] <= 40 else "x" * 40 + "+"
+        mark = " <- fallback threshold" if thr is not None and b["low"] <= thr < b["high"] else ""
+        bar = "#" * round(b["correct"] * scale) + "x" * round(b["wrong"] * scale)
         hist_rows.append(
-            (
-                f"{b['low']:.1f}-{b['high']:.1f}",
-                str(b["correct"]),
-                str(b["wrong"]),
-                f"{bar}{bar_wrong} {mark}".rstrip(),
-            )
+            (f"{b['low']:.1f}-{b['high']:.1f}", str(b["correct"]), str(b["wrong"]), bar + mark)
         )
-    lines += _table(("confidence", "correct", "wrong", ""), hist_rows)
+    lines += _table(("confidence", "correct", "wrong", ""), hist_rows, left=(0, 3))
 
     if report.worst_errors:
         lines += ["", "Worst errors (most confident first)"]
@@ -559,6 +552,7 @@ def format_report(report: EvalReport) -> str:
                 )
                 for e in report.worst_errors
             ],
+            left=(0, 1, 2),
         )
     return "\n".join(lines)
 

@@ -72,6 +72,8 @@ _EN_MARGIN = 1.25
 
 def _fold(text: str) -> str:
     text = text.replace("\u2019", "'").replace("`", "'").lower()
+    if text.isascii():
+        return text
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 

@@ -144,4 +144,14 @@ class SettingRow(Base):
     value: Mapped[str] = mapped_column(String(4096))
 
 
+class LeaseRow(Base):
+    """A lease: one instance at a time holds `name` until `expires_at` (renewed while alive)."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 Index("ix_handovers_open", HandoverRow.status, HandoverRow.created_at)

@@ -11,9 +11,10 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from flows.actions import HandoverDetails, Registration
@@ -23,6 +24,7 @@ from storage.models import (
     AuditRow,
     ConversationRow,
     HandoverRow,
+    LeaseRow,
     ParentMessageRow,
     RegistrationRow,
     RoomPostRow,
@@ -35,6 +37,13 @@ class DueMessage:
     id: int
     channel: str
     ref: str
+
+
+def _aware(moment: datetime) -> datetime:
+    """Aggregates bypass the column type: SQLite returns naive (UTC) datetimes."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class Store:
@@ -290,6 +299,31 @@ class Repository:
         )
         return list((await self.session.execute(query)).scalars().all())
 
+    async def handover_gauges(self, now: datetime) -> dict[str, float]:
+        """Counts by status, the age of the oldest unclaimed handover and the purge lag."""
+        counts = dict(
+            (await self.session.execute(
+                select(HandoverRow.status, func.count())
+                .where(HandoverRow.purged.is_(False))
+                .group_by(HandoverRow.status)
+            )).all()
+        )
+        open_statuses = [s.value for s in OPEN_STATUSES]
+        oldest = (await self.session.execute(
+            select(func.min(HandoverRow.created_at)).where(
+                HandoverRow.status.in_(open_statuses), HandoverRow.purged.is_(False))
+        )).scalar_one_or_none()
+        overdue = (await self.session.execute(
+            select(func.min(HandoverRow.purge_at)).where(
+                HandoverRow.purge_at <= now, HandoverRow.purged.is_(False))
+        )).scalar_one_or_none()
+        gauges = {f"status_{status}": float(count) for status, count in counts.items()}
+        gauges["oldest_unclaimed_seconds"] = (
+            (now - _aware(oldest)).total_seconds() if oldest else 0.0
+        )
+        gauges["purge_lag_seconds"] = (now - _aware(overdue)).total_seconds() if overdue else 0.0
+        return gauges
+
     # --- room posts and parent messages ---
 
     async def add_room_post(
@@ -422,6 +456,40 @@ class Repository:
         for column, value in where.items():
             query = query.where(getattr(RegistrationRow, column) == value)
         return int((await self.session.execute(query)).scalar_one())
+
+    # --- leases ---
+
+    async def acquire_lease(
+        self, name: str, holder: str, now: datetime, ttl: timedelta
+    ) -> bool:
+        """Take or renew a lease; True when `holder` holds it until now + ttl.
+
+        One UPDATE decides between instances (the database serialises it); a lease that does
+        not exist yet is created, and of two instances inserting at once one fails.
+        """
+        result = await self.session.execute(
+            update(LeaseRow)
+            .where(
+                LeaseRow.name == name,
+                or_(LeaseRow.holder == holder, LeaseRow.expires_at < now),
+            )
+            .values(holder=holder, expires_at=now + ttl)
+        )
+        if result.rowcount:  # type: ignore[attr-defined]
+            return True
+        if await self.session.get(LeaseRow, name) is not None:
+            return False
+        try:
+            async with self.session.begin_nested():
+                self.session.add(LeaseRow(name=name, holder=holder, expires_at=now + ttl))
+        except IntegrityError:
+            return False
+        return True
+
+    async def release_lease(self, name: str, holder: str) -> None:
+        await self.session.execute(
+            delete(LeaseRow).where(LeaseRow.name == name, LeaseRow.holder == holder)
+        )
 
     # --- settings ---
 

@@ -16,7 +16,9 @@ from .people import Person
 PHONE = "06-48213579"
 FIVE = ("zuidzorg", "ggd", "lumens", "cordaad", "mee")
 TYPE_2 = ("Veldhoven", "9", "zoon", "ja", f"{PHONE}, liever gebeld", "Sanne", "ja")
-TYPE_3 = ("Veldhoven", "12", "meisje", "ja", "ouder@voorbeeld.nl", "anoniem", "ja")
+# Choices answered by number, as a parent does with the numbered list on Matrix:
+# "2" is the second choice (meisje), "1" the first (yes, share it).
+TYPE_3 = ("Veldhoven", "12", "2", "1", "ouder@voorbeeld.nl", "anoniem", "ja")
 
 
 async def conversation(world: World, parent: Person, room: str, lines: tuple[str, ...]) -> None:
@@ -82,6 +84,7 @@ async def test_type_3_goes_to_five_rooms_and_one_of_two_simultaneous_claims_wins
     for org, person in staff.items():
         posts[org] = await person.wait_text(world.room(org), "Nieuwe vraag nr. 1", sender=bot)
         assert "ouder@voorbeeld.nl" not in posts[org].source["content"]["body"]
+        assert "12 jaar, meisje" in posts[org].source["content"]["body"]
 
     ali, bo = staff["ggd"], staff["mee"]
     await asyncio.gather(

@@ -135,6 +135,19 @@ async def test_group_rooms_are_left_and_media_is_politely_refused(world: World) 
         room, "m.room.message", {"msgtype": "m.image", "body": "foto.jpg", "url": "mxc://x/y"}
     )
     await parent.wait_text(room, "alleen tekst lezen", sender=bot)
+    # Element keeps unknown /commands to itself: "!privacy" works as "/privacy".
+    mark = parent.mark()
+    await parent.say(room, "!privacy")
+    await parent.wait_text(room, "Gemeente Veldhoven", sender=bot, after=mark)
+    # When the parent leaves the chat, the bot leaves too.
+    await parent.client.room_leave(room)
+    assert world.admin is not None
+    for _ in range(100):
+        joined = await world.admin.joined_rooms()
+        if room not in joined.rooms:
+            break
+        await asyncio.sleep(0.1)
+    assert room not in joined.rooms
 
     host = await world.person("host")
     guest = await world.person("guest")
@@ -161,3 +174,23 @@ async def test_a_wrong_password_is_a_clear_error(world: World) -> None:
             await asyncio.wait_for(run_matrix(app, channel), 30)
     finally:
         await store.close()
+
+
+async def test_a_message_the_bot_cannot_decrypt_gets_a_request_to_send_it_again(
+    world: World,
+) -> None:
+    await world.start_bot()
+    bot = world.bot.user_id
+    parent, room = await world.parent(encrypted=True)
+    await parent.client.joined_members(room)
+    if parent.client.should_query_keys:
+        await parent.client.keys_query()
+    devices = list(parent.client.device_store.active_user_devices(bot))
+    assert devices
+    for device in devices:
+        parent.client.blacklist_device(device)  # the bot's device gets no room key
+    mark = parent.mark()
+    await parent.say(room, "ons kind wordt gepest, kan iemand helpen")
+    notice = await parent.wait_text(room, "niet lezen", sender=bot, after=mark, within=20)
+    assert "could not read" in notice.source["content"]["body"]
+    assert world.channel is not None and world.channel.handled == 1

@@ -60,6 +60,9 @@ POSITIVE: list[tuple[str, str]] = [
         "sexual_abuse",
     ),
     ("my daughter was sexually abused by a neighbour", "sexual_abuse"),
+    ("hij is misbruikt door zijn oom, hoe praat ik hier met hem over", "sexual_abuse"),
+    ("mijn dochter zit bij een loverboy, hoe bescherm ik haar", "sexual_abuse"),
+    ("someone is blackmailing my son with naked pictures", "sexual_abuse"),
     # running away, missing, not safe at home
     ("onze dochter van 14 is weggelopen", "unsafe_home"),
     ("mijn zoon is sinds vannacht weg en neemt zijn telefoon niet op", "unsafe_home"),
@@ -73,6 +76,7 @@ POSITIVE: list[tuple[str, str]] = [
     ("mijn ex dreigt me te vermoorden", "weapon"),
     ("hij heeft gezegd dat hij de kinderen iets aandoet", "weapon"),
     ("mijn broer heeft een pistool", "weapon"),
+    ("hij zei: als je weggaat maak ik je af", "weapon"),
     # parent afraid to hurt the baby
     ("ik ben bang dat ik de baby iets aandoe", "baby_harm"),
     ("ik heb hem door elkaar geschud omdat hij niet stopte met huilen", "baby_harm"),
@@ -130,6 +134,25 @@ NEGATIVE: list[str] = [
     "he is bored to death at school",
     "mijn zoon wordt gepest en geslagen op school",
     "mijn zoon is sinds zaterdag weg op kamp en belt niet",
+    # prevention and information questions, pets, household chores
+    "hoe praat ik met mijn kind over seksueel misbruik, ter preventie",
+    "hoe bescherm ik mijn kind tegen loverboys",
+    "voorlichting over seksueel misbruik voor kinderen van 8?",
+    "maak je huiswerk af zeg ik steeds, maar hij luistert niet",
+    "onze kat is weggelopen en mijn dochter is verdrietig",
+    "ik werd gek van het gehuil, heb de baby in bed gelegd en ben even weggelopen",
+    "de fles goed door elkaar schudden, hoe doe ik dat",
+    "mijn zoon heeft een zakmes gekregen van opa, mag dat?",
+    "mag mijn kind van 5 met een mes leren snijden?",
+    "ik ben bang dat ik iets verkeerd doe bij de opvoeding",
+    "hij is zo boos dat hij dreigt zijn kamer kapot te maken",
+    "hij dreigt weg te lopen als hij zijn zin niet krijgt",
+    "mijn man is altijd zo boos, hij slaat met deuren",
+    "hij krijgt klappen van zijn broer",
+    "hij heeft wondjes op zijn armen van het eczeem",
+    "krassen op zijn arm van de kat",
+    "mijn zoon zit steeds aan me te zeuren",
+    "mijn dochter van 4 zit steeds aan haar plassertje",
 ]
 
 

@@ -21,6 +21,7 @@ TABLES = {
     "audit_events",
     "registrations",
     "settings",
+    "leases",
     "alembic_version",
 }
 

@@ -16,9 +16,10 @@ from typing import Any
 import yaml
 from nio import AsyncClient, AsyncClientConfig, RoomPreset, RoomVisibility
 
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from flows.domain import LOKET
 
+from .channel import MatrixLoginError
 from .retry import Permanent, retrying
 from .settings import MatrixSettings, configured_rooms
 from .texts import channel_texts
@@ -163,11 +164,19 @@ async def _login(config: MatrixSettings) -> AsyncClient:
         client.access_token = config.access_token.get_secret_value()
         client.user_id = config.user_id
     else:
-        assert config.password is not None
+        if config.password is None:
+            raise ConfigError(
+                "channels.matrix: set a password (CJGBOT__CHANNELS__MATRIX__PASSWORD) "
+                "or an access token (CJGBOT__CHANNELS__MATRIX__ACCESS_TOKEN)"
+            )
         login = functools.partial(
             client.login, config.password.get_secret_value(), device_name="cjgbot matrix setup"
         )
-        await retrying(login, "login", config.retry_max_wait_s)
+        try:
+            await retrying(login, "login", config.retry_max_wait_s)
+        except Permanent as exc:
+            await client.close()
+            raise MatrixLoginError(f"login refused ({exc.status})") from None
     return client
 
 

@@ -1,0 +1,107 @@
+"""Health and metrics on a local HTTP port: /healthz and /metrics (Prometheus).
+
+Counters are kept in memory by the app; gauges about handovers are read from the database
+when Prometheus scrapes, so every instance reports the same truth.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from sqlalchemy import text
+
+from storage.repository import Store
+
+log = logging.getLogger("cjgbot.http")
+
+
+class Metrics:
+    """The bot's metrics; no label ever holds personal data (channels, routes, events)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.messages = Counter(
+            "cjgbot_messages", "Messages from parents", ["channel"], registry=self.registry
+        )
+        self.questions = Counter(
+            "cjgbot_questions", "Questions registered, by type", ["type"], registry=self.registry
+        )
+        self.handover_events = Counter(
+            "cjgbot_handover_events", "Handover transitions", ["event"], registry=self.registry
+        )
+        self.errors = Counter(
+            "cjgbot_errors", "Errors while handling an event", ["where"], registry=self.registry
+        )
+        self.handovers = Gauge(
+            "cjgbot_handovers", "Handovers by status", ["status"], registry=self.registry
+        )
+        self.oldest_unclaimed = Gauge(
+            "cjgbot_oldest_unclaimed_seconds",
+            "Age of the oldest unclaimed handover",
+            registry=self.registry,
+        )
+        self.purge_lag = Gauge(
+            "cjgbot_purge_lag_seconds",
+            "How long the most overdue deletion has waited",
+            registry=self.registry,
+        )
+
+    async def refresh(self, store: Store, now: datetime) -> None:
+        async with store.transaction() as repo:
+            gauges = await repo.handover_gauges(now)
+        for status in ("created", "offered", "claimed", "released", "closed"):
+            self.handovers.labels(status).set(gauges.get(f"status_{status}", 0.0))
+        self.oldest_unclaimed.set(gauges["oldest_unclaimed_seconds"])
+        self.purge_lag.set(gauges["purge_lag_seconds"])
+
+
+async def _database_ok(store: Store) -> bool:
+    try:
+        async with store.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        return True
+    except Exception:
+        return False
+
+
+def make_http_app(
+    store: Store,
+    metrics: Metrics,
+    clock: Callable[[], datetime],
+    status: Callable[[], dict[str, object]],
+) -> web.Application:
+    async def healthz(request: web.Request) -> web.Response:
+        database = await _database_ok(store)
+        body = {
+            "status": "ok" if database else "failing",
+            "database": "ok" if database else "unreachable",
+            **status(),
+        }
+        return web.json_response(body, status=200 if database else 503)
+
+    async def metrics_page(request: web.Request) -> web.Response:
+        try:
+            await metrics.refresh(store, clock())
+        except Exception:
+            metrics.errors.labels("metrics").inc()
+        return web.Response(
+            body=generate_latest(metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST}
+        )
+
+    http = web.Application()
+    http.router.add_get("/healthz", healthz)
+    http.router.add_get("/metrics", metrics_page)
+    return http
+
+
+async def start_http(http: web.Application, host: str, port: int) -> web.AppRunner:
+    runner = web.AppRunner(http, access_log=None)  # access logs could carry query strings
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    log.info("http_started", extra={"kind": "health"})
+    return runner
