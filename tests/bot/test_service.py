@@ -16,9 +16,6 @@ from pathlib import Path
 import aiohttp
 import pytest
 from cryptography.fernet import Fernet
-from support.app import Clock, make_app
-from support.databases import new_database_url
-from support.flows import FakeNlu, at
 
 from bot.config import Settings
 from bot.observability import make_http_app, start_http
@@ -27,6 +24,9 @@ from flows.events import ParentText
 from storage.crypto import FieldCipher
 from storage.database import open_database
 from storage.repository import Store
+from support.app import Clock, make_app
+from support.databases import new_database_url
+from support.flows import FakeNlu, at
 
 ROOT = Path(__file__).resolve().parents[2]
 
