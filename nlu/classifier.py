@@ -50,7 +50,7 @@ from nlu.training_data import Example, data_hash, examples_hash, label_of_intent
 
 log = logging.getLogger(__name__)
 
-MODEL_VERSION = "hier-svc-3"
+MODEL_VERSION = "hier-svc-4"
 MAX_FEATURE_CHARS = 1000
 DEFAULT_CACHE_DIR = Path("~/.cache/cjgbot")
 GLOSSARY_FILE = Path(__file__).resolve().parent / "data" / "glossary_en_nl.yml"

@@ -40,8 +40,8 @@ from nlu.pipeline import (
     DEFAULT_FALLBACK_THRESHOLD,
     Nlu,
     NluResult,
-    _safe_find_age,
     partner_for_age,
+    safe_find_age,
 )
 from nlu.training_data import Example, label_of_intent, load_examples
 
@@ -362,7 +362,7 @@ def _cv_raw(examples: Sequence[Example], folds: int, random_state: int) -> list[
                 row=row_of_example(examples[i]),
                 ranked=ranked,
                 crisis_category=crisis_match(text),
-                age=_safe_find_age(text[:MAX_FEATURE_CHARS]),
+                age=safe_find_age(text[:MAX_FEATURE_CHARS]),
                 language=detect_language(text),
             )
     return [r for r in raws if r is not None]

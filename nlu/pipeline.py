@@ -169,7 +169,7 @@ class Nlu:
         return self.decide(
             ranked,
             crisis_category=crisis_match(text),
-            age=_safe_find_age(text[:MAX_FEATURE_CHARS]),
+            age=safe_find_age(text[:MAX_FEATURE_CHARS]),
             language=language,
         )
 
@@ -230,7 +230,8 @@ class Nlu:
         )
 
 
-def _safe_find_age(text: str) -> Age | None:
+def safe_find_age(text: str) -> Age | None:
+    """`nlu.entities.find_age`, but None instead of an exception."""
     try:
         return find_age(text)
     except Exception:  # noqa: BLE001 - entity parsing must never break routing
