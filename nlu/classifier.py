@@ -53,6 +53,7 @@ log = logging.getLogger(__name__)
 MODEL_VERSION = "hier-svc-4"
 MAX_FEATURE_CHARS = 1000
 DEFAULT_CACHE_DIR = Path("~/.cache/cjgbot")
+_CACHE_KEEP = 3
 GLOSSARY_FILE = Path(__file__).resolve().parent / "data" / "glossary_en_nl.yml"
 
 _SVC_C = 1.0
@@ -376,6 +377,22 @@ def _write_cache(path: Path, model: IntentClassifier) -> None:
             raise
     except OSError:
         log.warning("nlu.cache_not_written", extra={"event": "nlu.cache_not_written"})
+        return
+    _prune_cache(path.parent, keep=path)
+
+
+def _prune_cache(directory: Path, keep: Path) -> None:
+    """Remove all but the newest few cached models (each data change adds one)."""
+    try:
+        models = sorted(
+            (p for p in directory.glob("nlu-*.pkl") if p != keep),
+            key=lambda p: p.stat().st_mtime,
+            reverse=True,
+        )
+        for old in models[_CACHE_KEEP - 1 :]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def load_or_train(

@@ -37,7 +37,9 @@ def test_docker_compose_validates_with_and_without_rasa(tmp_path: Path) -> None:
 def test_docker_compose_refuses_to_start_without_secrets(tmp_path: Path) -> None:
     binary = shutil.which("docker-compose")
     assert binary
-    result = subprocess.run([binary, "--env-file", "/dev/null", "config", "-q"], cwd=ROOT,
+    empty = tmp_path / "empty.env"
+    empty.write_text("")
+    result = subprocess.run([binary, "--env-file", str(empty), "config", "-q"], cwd=ROOT,
                             capture_output=True, text=True, timeout=120, env={"PATH": "/usr/bin"})
     assert result.returncode != 0 and "POSTGRES_PASSWORD" in result.stderr
 

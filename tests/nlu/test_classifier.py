@@ -199,6 +199,15 @@ def test_cache_is_used_and_refreshed(tiny_data: Path, tmp_path: Path, monkeypatc
     with_greet = load_or_train(tiny_data, cache)
     assert "greet" in with_greet.classes
     assert len(list(cache.glob("nlu-*.pkl"))) == 2
+    for n in range(4):  # old models are pruned, the newest few stay
+        (cache / f"nlu-old{n}.pkl").write_bytes(b"x")
+    (tiny_data / "extra.yml").write_text(
+        "nlu:\n- intent: greet\n  examples: |\n    - goedemorgen\n", encoding="utf-8"
+    )
+    newest = load_or_train(tiny_data, cache)
+    assert (cache / cache_key(model_hash(tiny_data))).is_file()
+    assert len(list(cache.glob("nlu-*.pkl"))) == 3
+    assert newest.n_examples == 19
 
 
 def test_retrain_ignores_a_fresh_cache(tiny_data: Path, tmp_path: Path, monkeypatch) -> None:
