@@ -129,6 +129,8 @@ class World:
         if self.task is not None and not self.task.done():
             with contextlib.suppress(Exception):
                 await self.stop_bot()
+        if self.store is not None:
+            await self.store.close()
         for person in self.people:
             await person.close()
         if self.admin is not None:

@@ -193,3 +193,16 @@ async def test_a_message_the_bot_cannot_decrypt_gets_a_request_to_send_it_again(
     channel = world.channel
     assert channel is not None
     assert await eventually(lambda: channel.handled == 1)
+
+
+async def test_an_access_token_works_instead_of_a_password_but_only_for_its_device(
+    world: World,
+) -> None:
+    token = SecretStr(world.bot.access_token)
+    await world.start_bot(password=None, access_token=token, device_id=world.bot.device_id)
+    parent, room = await world.parent()
+    await parent.say(room, "hallo")
+    await parent.wait_for(room, lambda e: True, sender=world.bot.user_id)
+    await world.stop_bot()
+    with pytest.raises(MatrixLoginError, match="another device"):
+        await world.start_bot(password=None, access_token=token, device_id="OTHERDEVICE")

@@ -187,6 +187,13 @@ class MatrixChannel:
             self.client.restore_login(
                 cfg.user_id, cfg.device_id, cfg.access_token.get_secret_value()
             )
+            try:
+                who = await retrying(self.client.whoami, "whoami", cfg.retry_max_wait_s)
+            except Permanent as exc:
+                raise MatrixLoginError(f"access token refused ({exc.status})") from None
+            if who.device_id and who.device_id != cfg.device_id:
+                # The E2E keys belong to a device: they must not be mixed up.
+                raise MatrixLoginError("the access token belongs to another device_id")
         else:
             assert cfg.password is not None
             login = functools.partial(
