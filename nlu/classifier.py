@@ -34,15 +34,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from importlib.metadata import version
+
 import joblib
 import numpy as np
-import sklearn
 import yaml
-from scipy.special import expit, softmax
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.svm import LinearSVC
+
+from nlu.analyzers import build_analyzer
 
 from nlu.crisis import fold
 from nlu.language import detect_language
@@ -108,8 +106,20 @@ def prepare_text(text: str) -> str:
 # --------------------------------------------------------------------------- compiled model
 
 
-def _vectorizer(settings: dict[str, object]) -> TfidfVectorizer:
+def _vectorizer(settings: dict[str, object]):  # type: ignore[no-untyped-def]
+    """scikit-learn's vectorizer, for training only (imported here: the bot does not need it)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     return TfidfVectorizer(sublinear_tf=True, dtype=np.float32, **settings)  # type: ignore[arg-type]
+
+
+def _expit(x: np.ndarray | float) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=np.float64)))
+
+
+def _softmax(x: np.ndarray) -> np.ndarray:
+    shifted = np.exp(x - np.max(x))
+    return shifted / shifted.sum()
 
 
 @dataclass
@@ -150,7 +160,7 @@ class _Features:
 
     def _analyzer_list(self) -> list[Callable[[str], list[str]]]:
         if self._analyzers is None:
-            self._analyzers = [_vectorizer(s).build_analyzer() for s in self.settings]
+            self._analyzers = [build_analyzer(s) for s in self.settings]
         return self._analyzers
 
     def sparse_row(self, prepared: str) -> tuple[np.ndarray, np.ndarray]:
@@ -200,10 +210,10 @@ class _Level:
         decision = decision.astype(np.float64)
         if self.kind == "softmax":
             if len(self.classes) == 2:
-                p1 = float(expit(decision[0]))
+                p1 = float(_expit(decision[0]))
                 return np.array([1.0 - p1, p1])
-            return softmax(decision)
-        calibrated = expit(-(self.a * decision + self.b))
+            return _softmax(decision)
+        calibrated = _expit(-(self.a * decision + self.b))
         if len(self.classes) == 2:
             p1 = float(calibrated[0])
             return np.array([1.0 - p1, p1])
@@ -215,6 +225,9 @@ class _Level:
 
 def _compile_level(model: object) -> _Level:
     """Turn a fitted `CalibratedClassifierCV(..., ensemble=False)` or LR into a `_Level`."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.linear_model import LogisticRegression
+
     empty = np.zeros(0)
     if isinstance(model, LogisticRegression):
         return _Level(
@@ -242,6 +255,10 @@ def _compile_level(model: object) -> _Level:
 
 
 def _fit_level(features: object, labels: np.ndarray, random_state: int) -> _Level:
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import LinearSVC
+
     classes, counts = np.unique(labels, return_counts=True)
     n_features = features.shape[1]  # type: ignore[attr-defined]
     if len(classes) == 1:
@@ -342,7 +359,7 @@ def model_hash(data_dir: Path | str | None = None) -> str:
         digest.update(GLOSSARY_FILE.read_bytes())
     except OSError:
         digest.update(b"no glossary")
-    digest.update(f"{MODEL_VERSION} sklearn {sklearn.__version__}".encode())
+    digest.update(f"{MODEL_VERSION} sklearn {version('scikit-learn')}".encode())
     return digest.hexdigest()[:16]
 
 

@@ -329,7 +329,8 @@ async def invite_member(settings: Settings, logical: str, user_id: str) -> None:
     config = MatrixSettings.from_settings(settings)
     room_id = configured_rooms(settings).get(logical)
     if room_id is None:
-        raise KeyError(f"no Matrix room configured for {logical!r}")
+        where = "loket.room" if logical == LOKET else f"partners.{logical}.room"
+        raise ConfigError(f"{where}: no Matrix room configured (run cjgbot matrix setup)")
     client = await _login(config)
     try:
         call = functools.partial(client.room_invite, room_id, user_id)
