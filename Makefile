@@ -4,6 +4,7 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
+SYNAPSE_VENV ?= .venv-synapse  # Synapse for the Matrix tests, in a virtualenv of its own
 STAMP  := $(VENV)/.installed
 
 .PHONY: run chat test lint bench clean
@@ -22,6 +23,7 @@ chat: $(STAMP)
 
 # With CJGBOT_TEST_POSTGRES set (.ci/run starts a server), the suite runs on PostgreSQL too.
 test: $(STAMP)
+	PYTHON=$(PYTHON) bash .ci/install-synapse.sh $(SYNAPSE_VENV)
 	$(BIN)/ruff check .
 	env -u CJGBOT_TEST_POSTGRES $(BIN)/python -m pytest -q
 	@if [ -n "$$CJGBOT_TEST_POSTGRES" ]; then \
@@ -31,6 +33,8 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/pipeline_latency.py
+	PYTHON=$(PYTHON) bash .ci/install-synapse.sh $(SYNAPSE_VENV)
+	$(BIN)/python bench/matrix_latency.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(SYNAPSE_VENV) .pytest_cache .ruff_cache

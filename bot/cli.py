@@ -222,6 +222,57 @@ def db_downgrade(ctx: click.Context, revision: str) -> None:
 
 
 @main.group()
+def matrix() -> None:
+    """Matrix: the loket room and the partner rooms."""
+
+
+@matrix.command("setup")
+@click.option(
+    "--write",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the room ids as YAML to this file.",
+)
+@click.pass_context
+def matrix_setup(ctx: click.Context, write: Path | None) -> None:
+    """Create the rooms (or check and repair configured ones); print their ids."""
+    settings = _settings(ctx.find_root())
+
+    async def go() -> Any:
+        from bot.channels.matrix import MatrixLoginError, setup_rooms
+
+        try:
+            return await setup_rooms(settings)
+        except MatrixLoginError as exc:
+            raise ConfigError(f"channels.matrix: {exc}") from None
+
+    report = _run(go)
+    click.echo(report.summary())
+    click.echo("\n# Zet dit in de configuratie (loket.room en partners[].room):")
+    click.echo(report.as_yaml())
+    if write is not None:
+        write.write_text(report.as_yaml(), encoding="utf-8")
+    if not report.ok:
+        sys.exit(1)
+
+
+@matrix.command("invite")
+@click.argument("room")
+@click.argument("user_id")
+@click.pass_context
+def matrix_invite(ctx: click.Context, room: str, user_id: str) -> None:
+    """Invite USER_ID (@naam:server) into ROOM ('loket' or a partner id)."""
+    settings = _settings(ctx.find_root())
+
+    async def go() -> None:
+        from bot.channels.matrix import invite_member
+
+        await invite_member(settings, room, user_id)
+
+    _run(go)
+    click.echo(f"uitgenodigd in {room}")
+
+
+@main.group()
 def nlu() -> None:
     """Understanding messages: parse, train, evaluate."""
 

@@ -14,6 +14,7 @@ import sys
 from datetime import timedelta
 
 from bot.channels.console import CHANNEL, make_console, run_console
+from bot.channels.matrix import MatrixChannel, matrix_settings, run_matrix
 from bot.channels.telegram import TelegramChannel, telegram_settings
 from bot.config import Settings
 from bot.instance import Lease, instance_id
@@ -27,8 +28,9 @@ log = logging.getLogger("cjgbot.service")
 
 async def run_service(settings: Settings) -> None:
     names = {p.id: p.name for p in settings.partners}
-    parent, rooms = make_console(names, sys.stdout)
-    runtime = await build_runtime(settings, rooms)
+    parent, console_rooms = make_console(names, sys.stdout)
+    matrix = MatrixChannel.from_settings(settings) if matrix_settings(settings) else None
+    runtime = await build_runtime(settings, matrix.rooms if matrix else console_rooms)
     app = runtime.app
     me = instance_id()
     stop = asyncio.Event()
@@ -61,6 +63,9 @@ async def run_service(settings: Settings) -> None:
     if telegram is not None:
         await telegram.start()
     tasks = [asyncio.create_task(stop.wait())]
+    if matrix is not None:
+        # If Matrix stops (e.g. a refused login), the service stops: rooms are essential.
+        tasks.append(asyncio.create_task(run_matrix(app, matrix)))
     if settings.channel_enabled(CHANNEL):
         app.add_parent_channel(CHANNEL, parent)
         tasks.append(
@@ -70,9 +75,12 @@ async def run_service(settings: Settings) -> None:
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     finally:
+        scheduler.shutdown(wait=False)
+        if matrix is not None:
+            await matrix.stop()
         for task in tasks:
             task.cancel()
-        scheduler.shutdown(wait=False)
+        await asyncio.gather(*tasks, return_exceptions=True)
         if telegram is not None:
             await telegram.stop()  # answers what was already received
         if not await app.drain(settings.service.shutdown_grace_seconds):

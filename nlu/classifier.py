@@ -32,16 +32,14 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
-
 from importlib.metadata import version
+from pathlib import Path
 
 import joblib
 import numpy as np
 import yaml
 
 from nlu.analyzers import build_analyzer
-
 from nlu.crisis import fold
 from nlu.language import detect_language
 from nlu.training_data import Example, data_hash, examples_hash, label_of_intent, load_examples
