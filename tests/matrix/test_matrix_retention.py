@@ -68,3 +68,53 @@ async def test_purge_asks_synapse_to_remove_the_rooms_history(
         await asyncio.sleep(0.1)
     assert status == "complete"
     await channel.rooms.purge("lumens")  # the sweeper's entry point does the same
+
+
+UNIQUE = ("Zilverreigerschool", "ouder.zilver77@voorbeeld.nl", "Philomena", "48213579")
+
+
+async def test_deletion_means_gone_on_synapse_after_a_claim(
+    world: World, synapse: Synapse
+) -> None:
+    """PRODUCT.md Retention on Matrix: room copies redacted, then purged from the homeserver."""
+    from nio import RoomGetEventError, RoomGetEventResponse
+
+    from bot.retention import Sweeper
+
+    world.settings.channels["matrix"]["admin_token"] = synapse.admin.access_token
+    await world.start_bot()
+    assert world.app is not None
+    eva = await world.staff("lumens", "Eva")
+    parent, room = await world.parent(encrypted=True)
+    bot = world.bot.user_id
+    await conversation(world, parent, room, (
+        "ons kind wordt gepest bij de Zilverreigerschool, kan iemand helpen",
+        "Veldhoven", "9", "zoon", "ja", "06-48213579 ouder.zilver77@voorbeeld.nl",
+        "Philomena", "ja",
+    ))
+    lumens = world.room("lumens")
+    post = await eva.wait_text(lumens, "Nieuwe vraag nr. 1", sender=bot)
+    assert "Zilverreigerschool" in post.body
+    await eva.say(lumens, "!claim 1")
+    await eva.wait_text(lumens, "opgepakt door", sender=bot)
+
+    world.clock.advance(days=28, minutes=1)
+    report = await Sweeper(world.app).sweep()
+    assert report.handovers_purged == 1 and report.redactions_pending == 0
+
+    # The client API: the handover post is redacted (and, purged, no longer served at all).
+    answer = await eva.client.room_get_event(lumens, post.event_id)
+    if isinstance(answer, RoomGetEventResponse):
+        assert answer.event.source.get("content", {}) == {}
+    else:
+        assert isinstance(answer, RoomGetEventError)
+    # The homeserver's own database holds none of it: not in events, state or names.
+    raw = (synapse.workdir / "homeserver.db").read_bytes()
+    wal = synapse.workdir / "homeserver.db-wal"
+    if wal.exists():
+        raw += wal.read_bytes()
+    for secret in UNIQUE:
+        assert secret.encode() not in raw
+    # The anonymous registration is still there.
+    async with world.app.store.transaction() as repo:
+        assert await repo.count_registrations(type="2") == 1
