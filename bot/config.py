@@ -194,9 +194,11 @@ def _apply_env(data: dict[str, Any], environ: dict[str, str]) -> dict[str, Any]:
     return data
 
 
-def _describe(error: ValidationError) -> str:
+def describe_validation_error(error: ValidationError, prefix: str = "") -> str:
+    """One line naming the key and the problem (never the value: it may be a secret)."""
     first = error.errors()[0]
-    location = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    parts = [prefix] if prefix else []
+    location = ".".join([*parts, *(str(p) for p in first["loc"])]) or "(top level)"
     message = first["msg"].removeprefix("Value error, ")
     more = len(error.errors()) - 1
     suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
@@ -220,4 +222,4 @@ def load_settings(path: Path | None = None, environ: dict[str, str] | None = Non
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc)) from None
+        raise ConfigError(describe_validation_error(exc)) from None

@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from bot.config import ConfigError, Settings
+from bot.config import ConfigError, Settings, describe_validation_error
 from flows.domain import LOKET
 
 USER_ID = re.compile(r"@[^:\s]+:[^\s]+")
@@ -89,11 +89,7 @@ class MatrixSettings(BaseModel):
         try:
             return cls.model_validate(raw)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(part) for part in first["loc"])
-            message = first["msg"].removeprefix("Value error, ")
-            key = f"channels.matrix.{where}" if where else "channels.matrix"
-            raise ConfigError(f"{key}: {message}") from None
+            raise ConfigError(describe_validation_error(exc, "channels.matrix")) from None
 
 
 def matrix_settings(settings: Settings) -> MatrixSettings | None:

@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from bot.config import ConfigError, Settings
+from bot.config import ConfigError, Settings, describe_validation_error
 
 CHANNEL = "telegram"
 TELEGRAM_DELETE_LIMIT_HOURS = 48  # Telegram lets a bot delete its messages for 48 hours
@@ -116,11 +116,7 @@ def telegram_settings(settings: Settings) -> TelegramSettings | None:
     try:
         found = TelegramSettings.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        location = f"channels.{CHANNEL}" + (f".{where}" if where else "")
-        message = first["msg"].removeprefix("Value error, ")
-        raise ConfigError(f"{location}: {message}") from None
+        raise ConfigError(describe_validation_error(exc, f"channels.{CHANNEL}")) from None
     # The sweeper deletes personal messages; Telegram refuses after 48 hours.
     window = found.delete_personal_after_hours + settings.retention.sweep_interval_minutes / 60
     if window >= TELEGRAM_DELETE_LIMIT_HOURS:
