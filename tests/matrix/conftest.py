@@ -19,6 +19,7 @@ from nio import AsyncClient, AsyncClientConfig
 from bot.app import App
 from bot.channels.matrix import MatrixChannel, MatrixSettings, run_matrix, setup_rooms
 from bot.config import Settings
+from bot.roster import Roster
 from bot.runtime import flow_contexts
 from flows.domain import LOKET
 from storage.crypto import FieldCipher
@@ -81,9 +82,10 @@ class World:
         config = self.matrix.model_copy(update=overrides)
         engine = await open_database(f"sqlite+aiosqlite:///{self.tmp / 'bot.sqlite3'}")
         self.store = Store(engine, FieldCipher.from_environment(self.tmp / "secret.key"))
-        channel = MatrixChannel(config, self.channel_rooms())
+        names = {m.matrix_id: m.name for m in self.settings.loket.staff.values() if m.matrix_id}
+        channel = MatrixChannel(config, self.channel_rooms(), names)
         app = App(self.store, flow_contexts(self.settings, FakeNlu()), channel.rooms,
-                  clock=self.clock)  # type: ignore[arg-type]
+                  clock=self.clock, roster=Roster(self.settings.loket))  # type: ignore[arg-type]
         self.channel, self.app = channel, app
         self.task = asyncio.create_task(run_matrix(app, channel))
         ready = asyncio.create_task(channel.ready.wait())
