@@ -40,7 +40,7 @@ def clock() -> Clock:
     return Clock(at("2026-11-27 20:00"))
 
 
-async def test_personal_data_is_gone_at_most_4_weeks_after_a_claim(
+async def test_deletion_means_gone_at_most_4_weeks_after_a_claim(
     settings: Settings, tmp_path: Path, clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
@@ -175,4 +175,41 @@ async def test_old_audit_events_are_purged(
     clock.advance(days=366)
     report = await Sweeper(app, audit_days=365).sweep()
     assert report.audit_events_purged >= 2
+    await app.store.close()
+
+
+async def test_the_registration_stays_when_everything_personal_is_gone(
+    settings: Settings, tmp_path: Path, clock: Clock
+) -> None:
+    app, _, _ = await make_app(settings, tmp_path, clock, FakeNlu())
+    await hand_over(app)
+    await say(app, "/vergeet")
+    await say(app, "ja")
+    clock.advance(days=1)
+    await Sweeper(app).sweep()
+    assert await count(app, ConversationRow) == 0
+    async with app.store.transaction() as repo:
+        assert await repo.count_registrations(type="2", forwarded_to="lumens") == 1
+    await app.store.close()
+
+
+async def test_a_parent_can_see_what_is_stored_delete_it_now_and_ask_the_loket_for_more(
+    settings: Settings, tmp_path: Path, clock: Clock
+) -> None:
+    app, parents, rooms = await make_app(settings, tmp_path, clock, FakeNlu())
+    await hand_over(app)
+    await say(app, "/mijngegevens")
+    shown = parents.texts(ADDRESS)[-1]
+    assert "Kwartelkoningschool" in shown and "+31648213579" in shown
+    await say(app, "/verzoek")
+    await say(app, "Iets laten verbeteren")
+    assert any("Verzoek van een ouder over vraag nr. 1" in t for t in rooms.in_room("loket"))
+    assert "loketmedewerker van dienst" in parents.texts(ADDRESS)[-1]
+    await say(app, "/vergeet")
+    await say(app, "ja")
+    assert "Alles is gewist" in parents.texts(ADDRESS)[-1]
+    async with app.store.transaction() as repo:
+        handover = await repo.get_handover(1)
+    assert handover is not None and handover.details is None
+    assert await count(app, ConversationRow) == 0
     await app.store.close()
