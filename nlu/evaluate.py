@@ -121,6 +121,7 @@ class EvalReport:
     unclear_rate: float
     confusion: dict[str, dict[str, int]]
     per_route: dict[str, dict[str, float | int | None]]
+    per_intent: dict[str, dict[str, float | int | None]]
     worst_errors: list[dict[str, Any]]
     histogram: list[dict[str, float | int]]
     fallback_threshold: float | None = None
@@ -140,6 +141,7 @@ class EvalReport:
             "unclear_rate": self.unclear_rate,
             "confusion": self.confusion,
             "per_route": self.per_route,
+            "per_intent": self.per_intent,
             "worst_errors": self.worst_errors,
             "histogram": self.histogram,
             "fallback_threshold": self.fallback_threshold,
@@ -209,6 +211,29 @@ def predict(result: NluResult, row: LabelledRow) -> Prediction:
     )
 
 
+def _per_label(pairs: Sequence[tuple[str, str]]) -> dict[str, dict[str, float | int | None]]:
+    """Precision, recall, F1, support and predicted count per label, from (gold, predicted)."""
+    gold_count = Counter(gold for gold, _ in pairs)
+    pred_count = Counter(pred for _, pred in pairs)
+    hits = Counter(gold for gold, pred in pairs if gold == pred and gold not in NEVER_CORRECT)
+    report: dict[str, dict[str, float | int | None]] = {}
+    for label in sorted(set(gold_count) | set(pred_count)):
+        precision = _rate(hits[label], pred_count[label])
+        recall = _rate(hits[label], gold_count[label])
+        if precision is None or recall is None:
+            f1 = None
+        else:
+            f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        report[label] = {
+            "precision": precision,
+            "recall": recall,
+            "f1": f1,
+            "support": gold_count[label],
+            "predicted": pred_count[label],
+        }
+    return report
+
+
 def report_from_predictions(
     predictions: Sequence[Prediction],
     *,
@@ -234,26 +259,16 @@ def report_from_predictions(
     for p in predictions:
         confusion[p.row.route][p.route] = confusion[p.row.route].get(p.route, 0) + 1
 
-    labels = sorted({p.row.route for p in predictions} | {p.route for p in predictions})
-    gold_count = Counter(p.row.route for p in predictions)
-    pred_count = Counter(p.route for p in predictions)
-    per_route: dict[str, dict[str, float | int | None]] = {}
-    for label in labels:
-        tp = confusion.get(label, {}).get(label, 0) if label not in NEVER_CORRECT else 0
-        precision = _rate(tp, pred_count[label])
-        recall = _rate(tp, gold_count[label])
-        f1 = (
-            2 * precision * recall / (precision + recall)
-            if precision is not None and recall is not None and precision + recall > 0
-            else (0.0 if precision is not None and recall is not None else None)
-        )
-        per_route[label] = {
-            "precision": precision,
-            "recall": recall,
-            "f1": f1,
-            "support": gold_count[label],
-            "predicted": pred_count[label],
-        }
+    per_route = _per_label([(p.row.route, p.route) for p in predictions])
+    per_intent = _per_label(
+        [
+            (
+                _describe(p.row.route, p.row.topic, p.row.partner),
+                _describe(p.route, p.topic, p.partner),
+            )
+            for p in predictions
+        ]
+    )
 
     wrong = sorted(
         (p for p in predictions if not p.correct), key=lambda p: p.confidence, reverse=True
@@ -296,9 +311,10 @@ def report_from_predictions(
         crisis_precision=_rate(both_crisis, pred_crisis),
         harmful_error_rate=harmful / n if n else 0.0,
         harmful_errors=harmful,
-        unclear_rate=(pred_count["unclear"] / n) if n else 0.0,
+        unclear_rate=(sum(p.route == "unclear" for p in predictions) / n) if n else 0.0,
         confusion={gold: dict(sorted(row.items())) for gold, row in sorted(confusion.items())},
         per_route=per_route,
+        per_intent=per_intent,
         worst_errors=worst_errors,
         histogram=histogram,
         fallback_threshold=fallback_threshold,

@@ -238,3 +238,13 @@ def test_cross_validate_on_a_small_set() -> None:
     assert 0.0 <= report.route_accuracy <= 1.0
     with pytest.raises(ValueError):
         cross_validate(examples[:2])
+
+
+def test_per_intent_report(report) -> None:
+    slapen = report.per_intent["faq/slapen"]
+    assert (slapen["support"], slapen["predicted"]) == (1, 2)
+    assert slapen["precision"] == 0.5 and slapen["recall"] == 1.0
+    eten = report.per_intent["faq/eten"]
+    assert eten["support"] == 2 and eten["recall"] == 0.0
+    assert report.per_intent["partner/ggd"]["f1"] == 1.0
+    assert "per_intent" in report.to_dict()
