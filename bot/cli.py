@@ -111,7 +111,9 @@ def purge(ctx: click.Context, dry_run: bool) -> None:
         _, rooms = make_console({p.id: p.name for p in settings.partners}, sys.stdout, False)
         runtime = await build_runtime(settings, rooms, load_model=False)
         try:
-            sweeper = Sweeper(runtime.app, settings.retention.audit_days)
+            sweeper = Sweeper(
+                runtime.app, settings.retention.audit_days, settings.retention.sweep_batch_size
+            )
             if dry_run:
                 plan = await sweeper.plan()
                 now = runtime.app.clock()

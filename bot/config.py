@@ -121,6 +121,7 @@ class RetentionSettings(_Strict):
     conversation_idle_hours: float = Field(default=48, gt=0, le=24 * MAX_RETENTION_DAYS)
     audit_days: int = Field(default=365, ge=1)
     sweep_interval_minutes: float = Field(default=15, gt=0)
+    sweep_batch_size: int = Field(default=1000, ge=1, le=100_000)
 
 
 class StorageSettings(_Strict):

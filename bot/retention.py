@@ -18,6 +18,9 @@ from flows.state import Step
 
 log = logging.getLogger("cjgbot.retention")
 
+BATCH = 1000  # handovers per transaction (retention.sweep_batch_size)
+REDACTIONS_PER_ROUND = 500
+
 
 @dataclass
 class SweepReport:
@@ -40,9 +43,10 @@ class PurgePlan:
 
 
 class Sweeper:
-    def __init__(self, app: App, audit_days: int = 365) -> None:
+    def __init__(self, app: App, audit_days: int = 365, batch: int = BATCH) -> None:
         self.app = app
         self.audit_days = audit_days
+        self.batch = batch
 
     async def plan(self) -> PurgePlan:
         """What is scheduled for deletion, and when (for `cjgbot purge --dry-run`)."""
@@ -54,7 +58,8 @@ class Sweeper:
         report = SweepReport()
         report.conversations_closed = await self.app.expire_conversations(now)
         await self._purge_handovers(now, report)
-        await self._redact_leftovers(report)
+        # Room copies go after the rows; what fails now, the next sweep finishes.
+        await self._purge_rooms(await self._redact_leftovers(report))
         report.parent_messages_deleted = await self.app.delete_personal_messages(now)
         async with self.app.store.transaction() as repo:
             report.audit_events_purged = await repo.purge_audit(
@@ -65,52 +70,55 @@ class Sweeper:
         return report
 
     async def _purge_handovers(self, now: datetime, report: SweepReport) -> None:
+        """Purge due handovers in batches, each batch one transaction."""
         while True:
             async with self.app.store.transaction() as repo:
-                numbers = await repo.due_handovers(now, limit=200)
-                if not numbers:
+                due = await repo.due_handovers(now, limit=self.batch)
+                if not due:
                     return
-                for number in numbers:
-                    handover = await repo.get_handover(number)
-                    conversation_id = handover.conversation_id if handover else None
-                    await repo.purge_handover(number)
-                    await repo.audit(now, "handover_purged", "system", None, number)
-                    report.handovers_purged += 1
-                    if conversation_id and not await repo.live_handover_count(conversation_id):
-                        conversation = await repo.get_conversation(conversation_id)
-                        if (
-                            conversation is not None
-                            and conversation.state.step == Step.ASK
-                            and (conversation.state.question is None)
-                        ):
-                            await repo.delete_conversation(conversation.id)
-                            report.conversations_deleted += 1
-            # Room copies go after the rows: if this fails, _redact_leftovers finishes it.
-            await self._redact_leftovers(report)
+                await repo.purge_handovers([number for number, _ in due], now)
+                report.handovers_purged += len(due)
+                touched = {conversation for _, conversation in due if conversation}
+                for conversation_id in await repo.without_live_handovers(touched):
+                    conversation = await repo.get_conversation(conversation_id)
+                    idle = conversation is not None and (
+                        conversation.state.step == Step.ASK and conversation.state.question is None
+                    )
+                    if idle:
+                        await repo.delete_conversation(conversation_id)
+                        report.conversations_deleted += 1
 
-    async def _redact_leftovers(self, report: SweepReport) -> None:
-        async with self.app.store.transaction() as repo:
-            posts = await repo.unredacted_posts_of_purged()
-            done: list[int] = []
-            rooms: set[str] = set()
-            for post in posts:
-                try:
-                    await self.app.rooms.redact(post.room, post.message_ref)
-                except Exception:  # the homeserver may be away: the next sweep retries
-                    log.warning("redaction_failed", extra={"room": post.room})
-                    continue
-                done.append(post.id)
-                rooms.add(post.room)
-            await repo.mark_redacted(done)
-        report.room_copies_redacted += len(done)
-        report.redactions_pending = len(posts) - len(done)
+    async def _redact_leftovers(self, report: SweepReport) -> set[str]:
+        """Redact the room copies of purged handovers; returns the rooms that had some."""
+        rooms: set[str] = set()
+        while True:
+            async with self.app.store.transaction() as repo:
+                posts = await repo.unredacted_posts_of_purged(limit=REDACTIONS_PER_ROUND)
+                done: list[int] = []
+                for post in posts:
+                    try:
+                        await self.app.rooms.redact(post.room, post.message_ref)
+                    except Exception:  # the homeserver may be away: the next sweep retries
+                        log.warning("redaction_failed", extra={"room": post.room})
+                        continue
+                    done.append(post.id)
+                    rooms.add(post.room)
+                await repo.mark_redacted(done)
+            report.room_copies_redacted += len(done)
+            report.redactions_pending = len(posts) - len(done)
+            if report.redactions_pending or len(posts) < REDACTIONS_PER_ROUND:
+                return rooms
+
+    async def _purge_rooms(self, rooms: set[str]) -> None:
+        """Ask the homeserver to purge redacted events too (where the bot administers it)."""
         purge = getattr(self.app.rooms, "purge", None)
-        if purge is not None:
-            for room in sorted(rooms):
-                try:
-                    await purge(room)
-                except Exception:
-                    log.warning("purge_failed", extra={"room": room})
+        if purge is None:
+            return
+        for room in sorted(rooms):
+            try:
+                await purge(room)
+            except Exception:
+                log.warning("purge_failed", extra={"room": room})
 
     async def _compact(self) -> None:
         """SQLite: move the WAL into the file (secure_delete zeroes freed space) and empty it."""

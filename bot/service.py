@@ -46,7 +46,7 @@ async def run_service(settings: Settings) -> None:
         ttl=timedelta(seconds=settings.service.lease_seconds),
     )
     lease.start()
-    sweeper = Sweeper(app, settings.retention.audit_days)
+    sweeper = Sweeper(app, settings.retention.audit_days, settings.retention.sweep_batch_size)
     scheduler = start_scheduler(
         app, sweeper, settings.retention.sweep_interval_minutes, may_run=lambda: lease.held
     )

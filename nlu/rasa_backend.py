@@ -66,10 +66,10 @@ def ranking_from_rasa(payload: Mapping[str, Any]) -> list[tuple[str, float]]:
     """
     if not isinstance(payload, Mapping):
         raise RasaUnavailable("parse result is not an object")
+    top = payload.get("intent")
     raw = payload.get("intent_ranking")
     if not raw:
-        best = payload.get("intent")
-        raw = [best] if isinstance(best, Mapping) and best.get("name") else []
+        raw = [top] if isinstance(top, Mapping) and top.get("name") else []
     if not isinstance(raw, list):
         raise RasaUnavailable("intent_ranking is not a list")
     selectors = payload.get("response_selector")
@@ -83,6 +83,9 @@ def ranking_from_rasa(payload: Mapping[str, Any]) -> list[tuple[str, float]]:
         if name == RASA_FALLBACK_INTENT:
             continue
         keys = _retrieval_ranking(selectors, name) if name in RETRIEVAL_INTENTS else []
+        if not keys and name in RETRIEVAL_INTENTS and isinstance(top, Mapping):
+            key = _response_key(top, name) if top.get("name") == name else None
+            keys = [(key, 1.0)] if key else []
         if keys:
             for key, p_key in keys:
                 probs[key] = probs.get(key, 0.0) + confidence * p_key
@@ -111,8 +114,8 @@ def _response_key(item: Mapping[str, Any], retrieval_intent: str) -> str | None:
 def _retrieval_ranking(selectors: Mapping[str, Any], intent: str) -> list[tuple[str, float]]:
     """[(`faq/<topic>`, P(topic | faq))] from the response selector for `intent`.
 
-    Uses the selector's ranking; when it has none, its single best response. The
-    probabilities are renormalised over what Rasa returned (its top-10 list).
+    Uses the selector's ranking (Rasa's top 10 of a softmax over all keys, taken as they
+    are: not renormalised); when it has none, its single best response.
     """
     selector = selectors.get(intent) or selectors.get("default")
     if not isinstance(selector, Mapping):
@@ -128,10 +131,7 @@ def _retrieval_ranking(selectors: Mapping[str, Any], intent: str) -> list[tuple[
         key = _response_key(item, intent)
         if key is not None:
             keys[key] = keys.get(key, 0.0) + _confidence(item.get("confidence", 0.0))
-    total = sum(keys.values())
-    if total <= 0.0:
-        return []
-    return [(key, p / total) for key, p in keys.items()]
+    return [(key, p) for key, p in keys.items() if p > 0.0]
 
 
 class RasaNlu(Nlu):

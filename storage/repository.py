@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy import delete, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -249,28 +249,52 @@ class Repository:
         rows = (await self.session.execute(query)).scalars().all()
         return [self._handover(row) for row in rows]
 
-    async def due_handovers(self, now: datetime, limit: int = 500) -> list[int]:
+    async def due_handovers(self, now: datetime, limit: int = 500) -> list[tuple[int, str | None]]:
+        """(number, conversation id) of handovers due for deletion, locked for this sweep.
+
+        SKIP LOCKED: another instance sweeping at the same time takes other rows.
+        """
         query = (
-            select(HandoverRow.number)
+            select(HandoverRow.number, HandoverRow.conversation_id)
             .where(HandoverRow.purge_at <= now, HandoverRow.purged.is_(False))
+            .order_by(HandoverRow.purge_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        return list((await self.session.execute(query)).scalars().all())
+        return [(n, c) for n, c in (await self.session.execute(query)).all()]
 
-    async def purge_handover(self, number: int) -> None:
-        """Remove every personal field; keep a content-free tombstone so numbers stay unique."""
+    async def purge_handovers(self, numbers: list[int], now: datetime) -> None:
+        """Remove every personal field; keep content-free tombstones so numbers stay unique."""
+        if not numbers:
+            return
         await self.session.execute(
             update(HandoverRow)
-            .where(HandoverRow.number == number)
+            .where(HandoverRow.number.in_(numbers))
             .values(details=None, state=b"", conversation_id=None, purged=True, purge_at=None)
         )
-
-    async def live_handover_count(self, conversation_id: str) -> int:
-        query = select(func.count()).where(
-            HandoverRow.conversation_id == conversation_id, HandoverRow.purged.is_(False)
+        await self.session.execute(
+            insert(AuditRow),
+            [
+                {
+                    "at": now,
+                    "event": "handover_purged",
+                    "actor_role": "system",
+                    "organisation": None,
+                    "handover_number": number,
+                }
+                for number in numbers
+            ],
         )
-        return int((await self.session.execute(query)).scalar_one())
+
+    async def without_live_handovers(self, conversation_ids: set[str]) -> set[str]:
+        """Which of these conversations have no handover left that still holds data."""
+        if not conversation_ids:
+            return set()
+        query = select(HandoverRow.conversation_id).where(
+            HandoverRow.conversation_id.in_(conversation_ids), HandoverRow.purged.is_(False)
+        )
+        busy = set((await self.session.execute(query)).scalars().all())
+        return conversation_ids - busy
 
     async def scheduled_handovers(self) -> list[tuple[int, datetime]]:
         """(number, purge_at) of every handover with a deletion deadline, soonest first."""
@@ -302,21 +326,29 @@ class Repository:
     async def handover_gauges(self, now: datetime) -> dict[str, float]:
         """Counts by status, the age of the oldest unclaimed handover and the purge lag."""
         counts = dict(
-            (await self.session.execute(
-                select(HandoverRow.status, func.count())
-                .where(HandoverRow.purged.is_(False))
-                .group_by(HandoverRow.status)
-            )).all()
+            (
+                await self.session.execute(
+                    select(HandoverRow.status, func.count())
+                    .where(HandoverRow.purged.is_(False))
+                    .group_by(HandoverRow.status)
+                )
+            ).all()
         )
         open_statuses = [s.value for s in OPEN_STATUSES]
-        oldest = (await self.session.execute(
-            select(func.min(HandoverRow.created_at)).where(
-                HandoverRow.status.in_(open_statuses), HandoverRow.purged.is_(False))
-        )).scalar_one_or_none()
-        overdue = (await self.session.execute(
-            select(func.min(HandoverRow.purge_at)).where(
-                HandoverRow.purge_at <= now, HandoverRow.purged.is_(False))
-        )).scalar_one_or_none()
+        oldest = (
+            await self.session.execute(
+                select(func.min(HandoverRow.created_at)).where(
+                    HandoverRow.status.in_(open_statuses), HandoverRow.purged.is_(False)
+                )
+            )
+        ).scalar_one_or_none()
+        overdue = (
+            await self.session.execute(
+                select(func.min(HandoverRow.purge_at)).where(
+                    HandoverRow.purge_at <= now, HandoverRow.purged.is_(False)
+                )
+            )
+        ).scalar_one_or_none()
         gauges = {f"status_{status}": float(count) for status, count in counts.items()}
         gauges["oldest_unclaimed_seconds"] = (
             (now - _aware(oldest)).total_seconds() if oldest else 0.0
@@ -459,9 +491,7 @@ class Repository:
 
     # --- leases ---
 
-    async def acquire_lease(
-        self, name: str, holder: str, now: datetime, ttl: timedelta
-    ) -> bool:
+    async def acquire_lease(self, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
         """Take or renew a lease; True when `holder` holds it until now + ttl.
 
         One UPDATE decides between instances (the database serialises it); a lease that does

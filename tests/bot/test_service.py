@@ -74,6 +74,7 @@ def service_env(tmp_path: Path, url: str, port: int, key: str, cache: Path) -> d
         CJGBOT__SERVICE__HTTP_PORT=str(port),
         CJGBOT__SERVICE__LEASE_SECONDS="3",
         CJGBOT__RETENTION__SWEEP_INTERVAL_MINUTES="0.02",
+        CJGBOT__RETENTION__SWEEP_BATCH_SIZE="25",  # many small batches: a kill lands mid-sweep
         CJGBOT__CHANNELS__CONSOLE__ENABLED="false",
     )
     return env
