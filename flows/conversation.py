@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from flows import intake
 from flows.actions import (
@@ -37,6 +38,9 @@ from flows.registration import make_registration
 from flows.state import INTAKE_STEPS, ConversationState, Question, Slot, Step
 from nlu.answers import parse_yes_no, wants_person
 
+if TYPE_CHECKING:
+    from nlu.pipeline import NluResult
+
 Result = tuple[ConversationState, list[Action]]
 
 # How long the personal data of an unfinished conversation may wait for the parent.
@@ -52,6 +56,13 @@ class _Turn:
         self.ctx = ctx
         self.now = now
         self.actions: list[Action] = []
+        self._understood: dict[str, NluResult] = {}
+
+    def understand(self, text: str) -> NluResult:
+        """The NLU's reading of `text`, once per text and turn."""
+        if text not in self._understood:
+            self._understood[text] = self.ctx.understand(text)
+        return self._understood[text]
 
     @property
     def lang(self) -> str:
@@ -108,7 +119,7 @@ def _text(turn: _Turn, event: ParentText) -> None:
     if len(text) > turn.ctx.max_message_chars:
         text = text[: turn.ctx.max_message_chars]
         turn.say("too_long", limit=str(turn.ctx.max_message_chars))
-    result = turn.ctx.understand(text) if text else None
+    result = turn.understand(text) if text else None
     # A pressed button says nothing about the parent's language.
     if (
         event.button is None
@@ -138,7 +149,7 @@ def _ask(turn: _Turn, answer: str, text: str) -> None:
     """A new question: route it."""
     state = turn.state
     _conclude_question(turn)
-    result = turn.ctx.understand(text)
+    result = turn.understand(text)
     if result.route == "greet":
         turn.say("greet_back")
         state.step = Step.ASK
@@ -178,10 +189,10 @@ def _route(turn: _Turn, route: str, topic: str | None, partner: str | None) -> N
 def _clarify(turn: _Turn, answer: str, text: str) -> None:
     state = turn.state
     question = state.question or Question()
-    result = turn.ctx.understand(text)
+    result = turn.understand(text)
     combined = f"{question.text}\n{text}".strip()
     if result.route in ("unclear", "greet"):
-        result = turn.ctx.understand(combined)
+        result = turn.understand(combined)
     question.text = combined
     state.question = question
     if result.route in ("unclear", "greet"):

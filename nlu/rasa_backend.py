@@ -10,9 +10,11 @@ nlu/data/nlu/*.yml; see scripts/rasa-venv.sh). Rasa is not a dependency of the b
 2. The crisis lexicon first: a match is route "crisis" at once (no request).
 3. `POST {rasa_url}/model/parse`. Rasa's intent ranking becomes the ranking that
    `Nlu.decide` expects: the retrieval intent "faq" is split over the response
-   selector's `faq/<topic>` keys (P(faq/topic) = P(faq) * P(topic | faq), as the embedded
-   hierarchy does); Rasa's own "nlu_fallback" is dropped, because `decide` applies
-   `fallback_threshold` itself. Language and age come from the bot's own detectors.
+   selector's `faq/<topic>` keys (`intent_response_key`; P(faq/topic) = P(faq) *
+   P(topic | faq), as the embedded hierarchy does; without selector output the top
+   intent's `full_retrieval_intent_name`); Rasa's own "nlu_fallback" is dropped, because
+   `decide` applies `fallback_threshold` itself. Language and age come from the bot's
+   own detectors.
 4. When the server cannot be reached, answers an error or sends something that is not
    a parse result, the message goes to the embedded classifier (`fallback`) instead,
    one warning is logged (never message text) and the server is left alone for

@@ -55,9 +55,12 @@ def parse_result(
         for i, (key, p) in enumerate(faq or [])
     ]
     top = selector_ranking[0] if selector_ranking else None
+    intent = dict(ranking[0]) if ranking else None
+    if intent is not None and intent["name"] == "faq" and top is not None:
+        intent["full_retrieval_intent_name"] = top["intent_response_key"]
     return {
         "text": text,
-        "intent": ranking[0],
+        "intent": intent,
         "entities": [],
         "intent_ranking": ranking,
         "response_selector": {
@@ -265,6 +268,16 @@ def test_ranking_from_rasa_rejects_what_is_not_a_parse_result() -> None:
 
 def test_ranking_keeps_faq_without_a_selector() -> None:
     assert ranking_from_rasa({"intent": {"name": "faq", "confidence": 0.6}}) == [("faq", 0.6)]
+    top = {"name": "faq", "confidence": 0.6, "full_retrieval_intent_name": "faq/rouw"}
+    assert ranking_from_rasa({"intent": top, "intent_ranking": [top]}) == [("faq/rouw", 0.6)]
+
+
+def test_selector_top_10_is_taken_as_it_is() -> None:
+    """Rasa lists the 10 best of 33 topics; their mass is not blown up to 1."""
+    payload = parse_result(
+        "x", intent_ranking(("faq", 0.5), ("out_of_scope", 0.3)), faq=[("faq/rouw", 0.2)]
+    )
+    assert ranking_from_rasa(payload) == [("out_of_scope", 0.3), ("faq/rouw", pytest.approx(0.1))]
 
 
 # --------------------------------------------------------------------------- failures
