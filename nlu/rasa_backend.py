@@ -141,7 +141,8 @@ class RasaNlu(Nlu):
 
     Same interface as `Nlu`: `parse(text) -> NluResult`, `fallback_threshold`,
     `crisis_threshold` (both applied by `Nlu.decide` to Rasa's ranking). While Rasa is
-    unreachable, `fallback.parse` answers (with the embedded thresholds).
+    unreachable, `fallback.parse` answers (with the embedded thresholds);
+    `fallback_count` counts those messages.
     """
 
     def __init__(
@@ -174,6 +175,7 @@ class RasaNlu(Nlu):
         self._clock = clock
         self._lock = threading.Lock()
         self._down_until: float | None = None  # None: last request went well
+        self.fallback_count = 0  # messages the embedded classifier answered instead
 
     @property
     def available(self) -> bool:
@@ -197,11 +199,13 @@ class RasaNlu(Nlu):
         if category is not None:
             return self.decide([], crisis_category=category, age=age, language=language)
         if not self.available:
+            self.fallback_count += 1
             return self.fallback.parse(text)
         try:
             ranked = ranking_from_rasa(self._request(text))
         except (httpx.HTTPError, RasaUnavailable, ValueError) as exc:
             self._mark_down(exc)
+            self.fallback_count += 1
             return self.fallback.parse(text)
         self._mark_up()
         return self.decide(ranked, crisis_category=None, age=age, language=language)

@@ -310,6 +310,7 @@ def test_after_a_failure_rasa_is_left_alone_then_tried_again(
     assert rasa.parse(text) == embedded.parse(text)
     assert len(fake_rasa.requests) == 1  # the second message did not wait for Rasa
     assert not rasa.available
+    assert rasa.fallback_count == 2
 
     fake_rasa.status = 200
     clock.now += 31
