@@ -229,9 +229,9 @@ class RasaNlu(Nlu):
                 reraise=True,
             )
             return retrying(self._post, text)
-        try:  # pragma: no cover - only without tenacity
+        try:
             return self._post(text)
-        except httpx.TransportError:  # pragma: no cover
+        except httpx.TransportError:
             time.sleep(RETRY_WAIT)
             return self._post(text)
 

@@ -45,6 +45,7 @@ async def test_the_loket_day_in_the_loket_room(world: World) -> None:
     await conversation(
         world, other, other_room, ("ons kind wordt gepest, kan iemand helpen", *TYPE_2)
     )
+    await bram.wait_text(loket, "nr. 1 (type 2) voor Lumens", sender=bot)  # offered
     await bram.say(loket, "!casusoverleg 1")
     form = await bram.wait_text(loket, "Aanmeldformulier casusoverleg", sender=bot)
     assert "vraag nr. 1" in form.source["content"]["body"]

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from nlu import rasa_backend
 from nlu.classifier import IntentClassifier
 from nlu.pipeline import Nlu
 from nlu.rasa_backend import RasaNlu, RasaUnavailable, ranking_from_rasa
@@ -320,7 +321,12 @@ def test_after_a_failure_rasa_is_left_alone_then_tried_again(
     assert rasa.available
 
 
-def test_a_dropped_connection_is_retried_once(fake_rasa: FakeRasa, rasa: RasaNlu) -> None:
+@pytest.mark.parametrize("with_tenacity", [True, False])
+def test_a_dropped_connection_is_retried_once(
+    fake_rasa: FakeRasa, rasa: RasaNlu, with_tenacity: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not with_tenacity:
+        monkeypatch.setattr(rasa_backend, "tenacity", None)
     text = "hoeveel zakgeld geef je een kind van 10"
     fake_rasa.answers[text] = parse_result(
         text, intent_ranking(("faq", 0.95)), faq=[("faq/zakgeld", 1.0)]
