@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 TEXTS_DIR = Path(__file__).resolve().parents[2] / "flows" / "texts"
-STAFF_PREFIXES = ("room_", "crisis_category_")
+STAFF_PREFIXES = ("room_", "crisis_category_", "matrix_room_")
 FORBIDDEN_WORDS = ("toestemming", "consent")
 
 

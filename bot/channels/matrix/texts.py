@@ -1,18 +1,23 @@
-"""The Matrix channel's own texts (texts.yml beside this file), as a flows `Catalogue`."""
+"""The Matrix channel's own texts: keys `matrix_*` in the shared catalogue (flows/texts)."""
 
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
-
-import yaml
+from typing import Any
 
 from flows.texts import Catalogue
 
-TEXTS_FILE = Path(__file__).with_name("texts.yml")
+
+class ChannelTexts:
+    """The catalogue, seen through the `matrix_` prefix of this channel's keys."""
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
+
+    def get(self, key: str, lang: str = "nl", **params: Any) -> str:
+        return self.catalogue.get(f"matrix_{key}", lang, **params)
 
 
 @cache
-def channel_texts() -> Catalogue:
-    data = yaml.safe_load(TEXTS_FILE.read_text(encoding="utf-8"))
-    return Catalogue({lang: dict(table) for lang, table in data.items()})
+def channel_texts() -> ChannelTexts:
+    return ChannelTexts(Catalogue.load())
