@@ -167,7 +167,7 @@ async def test_personal_data_is_encrypted_at_rest(
     await say(app, "zoon")
     await say(app, "ja")
     await say(app, f"{PHONE}, liever gebeld")
-    raw = await stored_bytes(app.store.engine, tmp_path)
+    raw = await stored_bytes(app.store.engine)
     for secret in (b"Zonnebloemschool", b"48213579", PARENT.encode()):
         assert secret not in raw
     await app.store.close()

@@ -58,7 +58,7 @@ async def test_deletion_means_gone_at_most_4_weeks_after_a_claim(
     clock.advance(hours=2)  # 28 days after the claim have passed
     report = await sweeper.sweep()
     assert report.handovers_purged == 1 and report.conversations_deleted == 1
-    raw = await stored_bytes(app.store.engine, tmp_path)
+    raw = await stored_bytes(app.store.engine)
     for secret in SECRETS:
         assert secret.encode() not in raw, f"{secret} still in the database file"
     # The room copies were redacted, the registration stays, nothing personal was logged.
@@ -128,7 +128,7 @@ async def test_a_type_1_conversation_is_deleted_once_handled(
     report = await Sweeper(app).sweep()
     assert report.conversations_closed == 1
     assert await count(app, ConversationRow) == 0
-    assert NAME.encode() not in await stored_bytes(app.store.engine, tmp_path)
+    assert NAME.encode() not in await stored_bytes(app.store.engine)
     assert await count(app, RegistrationRow) == 1
     await app.store.close()
 

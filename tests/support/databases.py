@@ -6,6 +6,7 @@ CJGBOT_TEST_POSTGRES is set (e.g. postgresql+asyncpg://cjgbot:cjgbot@127.0.0.1:5
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from pathlib import Path
@@ -55,7 +56,7 @@ async def drop_created_databases() -> None:
         await connection.close()
 
 
-async def stored_bytes(engine, tmp_path: Path, name: str = "bot.sqlite3") -> bytes:  # type: ignore[no-untyped-def]
+async def stored_bytes(engine) -> bytes:  # type: ignore[no-untyped-def]
     """Everything the database holds, as bytes to search for personal data.
 
     SQLite: the raw file and its WAL after a checkpoint (deleted rows included, had they not
@@ -64,12 +65,10 @@ async def stored_bytes(engine, tmp_path: Path, name: str = "bot.sqlite3") -> byt
     if engine.dialect.name == "sqlite":
         async with engine.begin() as connection:
             await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        data = b""
-        for suffix in ("", "-wal"):
-            path = tmp_path / f"{name}{suffix}"
-            if path.exists():
-                data += path.read_bytes()
-        return data
+        paths = [Path(f"{engine.url.database}{suffix}") for suffix in ("", "-wal")]
+        return await asyncio.to_thread(
+            lambda: b"".join(p.read_bytes() for p in paths if p.exists())
+        )
     chunks: list[bytes] = []
     async with engine.connect() as connection:
         tables = (

@@ -19,6 +19,7 @@ from bot.channels.telegram import RateLimits, TelegramChannel, TelegramSettings
 from bot.config import Settings
 from flows.events import ParentEvent
 from support.app import Clock, RecordingRooms, make_app
+from support.databases import new_database_url
 from support.flows import FakeNlu
 
 TOKEN = "123456789:AAE-fake_token_for_tests_only_0123"
@@ -70,6 +71,7 @@ class Bots:
         self.clock = clock
         self.server = server
         self.running: list[Harness] = []
+        self.database_url: str | None = None  # one database for every restart
 
     def telegram_settings(self, **overrides: Any) -> TelegramSettings:
         values: dict[str, Any] = {
@@ -82,7 +84,11 @@ class Bots:
         return TelegramSettings.model_validate(values)
 
     async def start(self, **overrides: Any) -> Harness:
-        app, _, rooms = await make_app(self.settings, self.tmp_path, self.clock, FakeNlu())
+        if self.database_url is None:
+            self.database_url = await new_database_url(self.tmp_path)
+        app, _, rooms = await make_app(
+            self.settings, self.tmp_path, self.clock, FakeNlu(), url=self.database_url
+        )
         channel = TelegramChannel(app, self.telegram_settings(**overrides), drain_seconds=10)
         harness = Harness(self.server, app, rooms, channel)
         harness._base = self.server.confirmed

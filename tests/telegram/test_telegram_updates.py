@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-from pathlib import Path
-
 from fake_bot_api import CONTENT, FakeBotApi
 from sqlalchemy import text
 from telegram_harness import Harness
 
 from flows.events import ParentUnsupported
+from support.databases import stored_bytes
 
 UNSUPPORTED = "Ik kan alleen tekst lezen"
 SECRETS = (
@@ -23,11 +21,7 @@ SECRETS = (
 
 
 async def raw_database(bot: Harness) -> bytes:
-    async with bot.app.store.engine.begin() as connection:
-        await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    path = bot.app.store.engine.url.database
-    assert path is not None
-    return await asyncio.to_thread(Path(path).read_bytes)
+    return await stored_bytes(bot.app.store.engine)
 
 
 async def test_what_is_not_text_gets_a_kind_reply_and_is_not_stored(
