@@ -560,13 +560,14 @@ def _command(turn: _Turn, event: ParentCommand) -> None:
             if turn.ctx.channel in ("telegram", "matrix")
             else ""
         )
-        turn.say(
+        text = turn.text(
             "privacy",
             cjg_name=turn.ctx.cjg_name,
             responsible=turn.ctx.responsible,
             retention_days=str(turn.ctx.retention_days),
             channel_note=note,
         )
+        turn.say_text(re.sub(r"\n\s*\n", "\n", text))  # no gap where a channel has no note
         _prompt(turn, repeat=True, skip_ask=True)
     elif name == "stop":
         _conclude_question(turn)

@@ -397,6 +397,7 @@ def test_privacy_names_the_responsible_organisation(ctx: FlowContext) -> None:
     chat = new_chat(ctx)
     text = chat.reply_text() if chat.say("/privacy") else ""
     assert ctx.responsible in text and "28 dagen" in text
+    assert "\n\n" not in text
 
 
 def test_stop_drops_the_question_and_schedules_deletion(ctx: FlowContext) -> None:
