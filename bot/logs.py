@@ -25,13 +25,19 @@ SAFE_FIELDS = (
 )
 
 
+OWN_LOGGERS = ("cjgbot", "nlu", "bot", "storage", "flows")
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, object] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "event": record.msg if isinstance(record.msg, str) else "log",
+            # Our own loggers log fixed event names; a library's message text may quote data.
+            "event": record.msg
+            if isinstance(record.msg, str) and record.name.startswith(OWN_LOGGERS)
+            else f"{record.module}.{record.funcName}",
         }
         for name in SAFE_FIELDS:
             if hasattr(record, name):
