@@ -107,6 +107,7 @@ class App:
         self.roster = roster
         self.metrics = metrics or Metrics()
         self.in_flight = 0
+        self.offload_flows = False  # True when understanding a message waits on a server
         self._idle = asyncio.Event()
         # How long the bot's personal messages may stay in a parent's chat, per channel.
         self.personal_message_max_age: dict[str, timedelta] = {}
@@ -160,7 +161,12 @@ class App:
                 conv_id = found.id if found else None
                 if isinstance(event, ParentCommand) and event.name == "mijngegevens" and conv_id:
                     event = ParentCommand(event.name, event.arg, await self._views(repo, conv_id))
-                new_state, actions = conversation.handle(state, event, now, ctx)
+                if self.offload_flows:  # the NLU asks a server: keep the event loop free
+                    new_state, actions = await asyncio.to_thread(
+                        conversation.handle, state, event, now, ctx
+                    )
+                else:
+                    new_state, actions = conversation.handle(state, event, now, ctx)
                 log.info(
                     "parent_event",
                     extra={

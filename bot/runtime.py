@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.app import App, utc_now
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.gateways import RoomGateway
 from bot.roster import Roster
 from flows.context import FlowContext
@@ -44,6 +44,13 @@ def load_nlu(settings: Settings) -> Nlu:
     nlu = Nlu.load(**kwargs)
     if settings.nlu.fallback_threshold is not None:
         nlu.fallback_threshold = settings.nlu.fallback_threshold
+    if settings.nlu.backend == "rasa":
+        from nlu.rasa_backend import RasaNlu
+
+        if not settings.nlu.rasa_url:
+            raise ConfigError("nlu.rasa_url: needed with nlu.backend: rasa")
+        # The embedded classifier answers whenever the Rasa server cannot.
+        return RasaNlu(settings.nlu.rasa_url, fallback=nlu)
     return nlu
 
 
@@ -102,4 +109,5 @@ async def build_runtime(
         clock=clock,
         roster=Roster(settings.loket),
     )
+    app.offload_flows = settings.nlu.backend == "rasa"
     return Runtime(settings, store, nlu, app)
