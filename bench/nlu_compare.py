@@ -65,7 +65,11 @@ RASA_ENV = {
     "TF_CPP_MIN_LOG_LEVEL": "2",
     "PYTHONWARNINGS": "ignore",
 }
-_LOG_TIME = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) ")
+# Rasa's component log lines; tqdm's progress bar may stand before them on one line.
+_COMPONENT_LINE = re.compile(
+    r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) +INFO +rasa\.engine\.training\.hooks +- +"
+    r"(?:Starting to train|Finished training) component"
+)
 
 
 def free_port() -> int:
@@ -89,12 +93,10 @@ def rasa_config(tmp: Path, epochs: int | None) -> Path:
 
 def _component_seconds(log_text: str) -> float | None:
     """Seconds from Rasa's first "Starting to train component" to its last "Finished"."""
-    stamps = []
-    for line in log_text.splitlines():
-        if "to train component" in line:
-            match = _LOG_TIME.match(line)
-            if match:
-                stamps.append(datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S"))
+    stamps = [
+        datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S")
+        for m in _COMPONENT_LINE.finditer(log_text)
+    ]
     return (stamps[-1] - stamps[0]).total_seconds() if len(stamps) > 1 else None
 
 
