@@ -1,10 +1,15 @@
-"""Per-message latency and throughput of the whole in-process pipeline.
+"""Throughput and latency of the whole in-process pipeline, 1,000 conversations at once.
 
 Channel event -> NLU -> flows -> SQLite/PostgreSQL (encrypted) -> replies and room posts,
-with in-memory gateways. Prints start-up time, p50/p99 latency, messages per second and
-resident memory.
+with in-memory gateways. Two measurements on the same database:
 
-    python bench/pipeline_latency.py [--conversations 200] [--concurrency 50] [--db URL]
+- saturation: every conversation sends its next message as soon as the bot answered the
+  last one (all at once): the most messages per second the pipeline handles;
+- latency at a rate: messages arrive at `--rate` per second (Poisson), spread over all
+  open conversations (a parent sends the next message only after the answer). Latency is
+  counted from the moment a message arrives, so queueing shows.
+
+    python bench/pipeline_latency.py [--conversations 1000] [--rate 500] [--db URL]
 """
 
 from __future__ import annotations
@@ -12,11 +17,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import resource
 import statistics
 import sys
 import tempfile
 import time
+from collections import deque
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -86,19 +93,65 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-async def conversation(app: App, index: int, latencies: list[float]) -> None:
-    script = SCRIPTS[index % len(SCRIPTS)]
-    address = f"bench-{index}"
-    for text in script:
-        started = time.perf_counter()
-        await app.handle_parent("console", address, ParentText(text))
-        latencies.append((time.perf_counter() - started) * 1000)
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
+
+
+async def saturation(app: App, conversations: int, prefix: str) -> tuple[int, float]:
+    """All conversations at once, each message right after the last answer."""
+
+    async def one(index: int) -> None:
+        for text in SCRIPTS[index % len(SCRIPTS)]:
+            await app.handle_parent("console", f"{prefix}-{index}", ParentText(text))
+
+    began = time.perf_counter()
+    await asyncio.gather(*(one(i) for i in range(conversations)))
+    messages = sum(len(SCRIPTS[i % len(SCRIPTS)]) for i in range(conversations))
+    return messages, time.perf_counter() - began
+
+
+async def at_rate(
+    app: App, conversations: int, rate: float, prefix: str
+) -> tuple[list[float], float]:
+    """Messages arrive at `rate` per second; returns latencies (ms) and the elapsed time."""
+    rng = random.Random(7)
+    pending = {i: deque(SCRIPTS[i % len(SCRIPTS)]) for i in range(conversations)}
+    ready: deque[int] = deque(rng.sample(range(conversations), conversations))
+    wake = asyncio.Event()
+    latencies: list[float] = []
+    tasks: set[asyncio.Task[None]] = set()
+
+    async def send(index: int, arrived: float) -> None:
+        text = pending[index].popleft()
+        await app.handle_parent("console", f"{prefix}-{index}", ParentText(text))
+        latencies.append((time.perf_counter() - arrived) * 1000)
+        if pending[index]:
+            ready.append(index)  # the parent reads the answer and writes again
+            wake.set()
+
+    total = sum(len(q) for q in pending.values())
+    began = time.perf_counter()
+    arrival = began
+    for _ in range(total):
+        arrival += rng.expovariate(rate)
+        delay = arrival - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        while not ready:  # every open conversation waits for an answer
+            wake.clear()
+            await wake.wait()
+        task = asyncio.create_task(send(ready.popleft(), arrival))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+    await asyncio.gather(*tasks)
+    return latencies, time.perf_counter() - began
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--conversations", type=int, default=200)
-    parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument("--conversations", type=int, default=1000)
+    parser.add_argument("--rate", type=float, default=500.0, help="offered messages/s")
     parser.add_argument("--db", default=None, help="database URL (default: a temporary SQLite)")
     args = parser.parse_args()
     tmp = tempfile.mkdtemp(prefix="cjgbench-")
@@ -113,23 +166,15 @@ async def main() -> None:
     runtime = await build_runtime(settings, NullRooms())
     runtime.app.add_parent_channel("console", NullParents())
     startup = time.perf_counter() - started
-    latencies: list[float] = []
-    semaphore = asyncio.Semaphore(args.concurrency)
 
-    async def limited(index: int) -> None:
-        async with semaphore:
-            await conversation(runtime.app, index, latencies)
-
-    began = time.perf_counter()
-    await asyncio.gather(*(limited(i) for i in range(args.conversations)))
-    elapsed = time.perf_counter() - began
+    app = runtime.app
+    messages, elapsed = await saturation(app, args.conversations, "sat")
+    latencies, rate_elapsed = await at_rate(app, args.conversations, args.rate, "rate")
     # Partners claim what was handed over (the staff side of the pipeline).
     staff = Staff("Bench", "lumens", "@bench:cjg.test")
-    await runtime.app.handle_room_message("loket", Staff("Loket", "loket", "@l:cjg"), "!open")
-    await runtime.app.handle_room_message("lumens", staff, "!claim 1")
+    await app.handle_room_message("loket", Staff("Loket", "loket", "@l:cjg"), "!open")
+    await app.handle_room_message("lumens", staff, "!claim 1")
     await runtime.close()
-    latencies.sort()
-    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
     print(
         f"machine      {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
         f"{datetime.now(UTC):%Y-%m-%d}"
@@ -137,11 +182,15 @@ async def main() -> None:
     print(f"database     {url.split(':')[0]}")
     print(f"start-up     {startup:.2f} s (storage, migrations, NLU load)")
     print(
-        f"messages     {len(latencies)} in {args.conversations} conversations, "
-        f"concurrency {args.concurrency}"
+        f"saturation   {messages} messages in {args.conversations} conversations at once: "
+        f"{messages / elapsed:.0f} messages/s"
     )
-    print(f"latency      p50 {statistics.median(latencies):.2f} ms, p99 {p99:.2f} ms")
-    print(f"throughput   {len(latencies) / elapsed:.0f} messages/s")
+    print(
+        f"at a rate    {len(latencies)} messages offered at {args.rate:.0f}/s over "
+        f"{args.conversations} open conversations: {len(latencies) / rate_elapsed:.0f} "
+        f"messages/s, latency p50 {statistics.median(latencies):.2f} ms, "
+        f"p99 {percentile(latencies, 0.99):.2f} ms"
+    )
     print(f"memory       {rss_mb():.0f} MB resident (peak)")
 
 

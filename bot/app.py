@@ -59,6 +59,7 @@ from flows.room_commands import (
 from flows.state import ConversationState
 from storage.repository import Repository, Store
 
+from .delivery import ROOMS, Dispatcher
 from .gateways import ParentGateway, RoomGateway
 from .observability import Metrics
 from .roster import Roster
@@ -78,12 +79,13 @@ def utc_now() -> datetime:
 
 @dataclass
 class Outbox:
-    """Messages to deliver once the transaction is committed."""
+    """What one event decided to send. Replies go out directly after the commit; the rest
+    is written to the outbox table in the same transaction (`App._persist`)."""
 
     replies: list[Reply] = field(default_factory=list)
     posts: list[RoomPost] = field(default_factory=list)
-    redactions: list[tuple[str, str]] = field(default_factory=list)
-    parent_notices: list[tuple[str, str, Reply]] = field(default_factory=list)
+    redactions: list[tuple[str, str, int]] = field(default_factory=list)
+    parent_notices: list[tuple[str, str, Reply, int]] = field(default_factory=list)
     command_replies: list[str] = field(default_factory=list)
 
 
@@ -112,6 +114,7 @@ class App:
         # How long the bot's personal messages may stay in a parent's chat, per channel.
         self.personal_message_max_age: dict[str, timedelta] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        self.dispatcher = Dispatcher(self)
 
     def add_parent_channel(self, name: str, gateway: ParentGateway) -> None:
         self.parents[name] = gateway
@@ -191,6 +194,7 @@ class App:
                     await repo.save_conversation(
                         conv_id, channel, address, new_state, now, expires_at, None
                     )
+                await self._persist(repo, outbox, now)
             await self._deliver(outbox, channel, address, conv_id if not forget else None)
             if forget:  # the bot's messages with personal data go from the chat at once
                 await self.delete_personal_messages(now)
@@ -272,8 +276,10 @@ class App:
                 outbox.posts.append(action)
             elif isinstance(action, RemoveCopies):
                 posts = await repo.room_posts(number, action.rooms, action.kinds)
-                outbox.redactions.extend((p.room, p.message_ref) for p in posts)
+                outbox.redactions.extend((p.room, p.message_ref, number) for p in posts)
                 await repo.mark_redacted([p.id for p in posts])
+                # Copies not posted yet are not posted at all.
+                await repo.drop_deliveries([number], ("post",))
             elif isinstance(action, Audit):
                 await repo.audit(
                     now, action.event, action.actor_role, action.organisation, action.handover
@@ -288,23 +294,39 @@ class App:
                 if found is not None:
                     ctx = self.contexts.get(found.channel, self.staff_context)
                     text = ctx.catalogue.get(action.key, item.details.language, **action.params)
-                    outbox.parent_notices.append((found.channel, found.address, Reply(text)))
+                    outbox.parent_notices.append(
+                        (found.channel, found.address, Reply(text), number)
+                    )
         return True
 
-    async def _mention_on_duty(self) -> str | None:
+    async def mention_on_duty(self) -> str | None:
+        """The Matrix id of the loketmedewerker on duty today, to mention in the loket room."""
         if self.roster is None:
             return None
         async with self.store.transaction() as repo:
             member = await self.roster.on_duty(repo, self.clock())
         return member.matrix_id if member else None
 
-    async def deliver(self, outbox: Outbox) -> None:
-        """Deliver room posts, redactions and deletions collected outside a parent turn."""
-        await self._deliver(outbox, None, None, None)
+    async def _persist(self, repo: Repository, outbox: Outbox, now: datetime) -> None:
+        """Room messages and notices into the outbox table, in the deciding transaction."""
+        for room, ref, number in outbox.redactions:
+            await repo.enqueue(ROOMS, "redact", number, {"room": room, "ref": ref}, now)
+        for post in outbox.posts:
+            payload = {
+                "room": post.room,
+                "text": post.text,
+                "kind": post.kind,
+                "attention": post.attention,
+            }
+            await repo.enqueue(ROOMS, "post", post.handover, payload, now)
+        for channel, address, reply, number in outbox.parent_notices:
+            payload = {"address": address, "text": reply.text}
+            await repo.enqueue(channel, "notice", number, payload, now)
 
     async def _deliver(
         self, outbox: Outbox, channel: str | None, address: str | None, conv_id: str | None
     ) -> None:
+        """After the commit: the replies to the parent, then whatever the outbox holds."""
         sent_personal: list[str] = []
         if channel is not None and address is not None and outbox.replies:
             gateway = self.parents[channel]
@@ -312,33 +334,13 @@ class App:
                 ref = await gateway.send(address, reply)
                 if reply.personal and ref is not None:
                     sent_personal.append(ref)
-        for notice_channel, notice_address, reply in outbox.parent_notices:
-            gateway = self.parents.get(notice_channel)
-            if gateway is not None:
-                await gateway.send(notice_address, reply)
-        refs: list[tuple[RoomPost, str]] = []
-        for room, message_ref in outbox.redactions:
-            await self.rooms.redact(room, message_ref)
-        mention = await self._mention_on_duty() if any(p.attention for p in outbox.posts) else None
-        for post in outbox.posts:
-            ref = await self.rooms.post(
-                post.room,
-                post.text,
-                post.kind,
-                post.handover,
-                mention=mention if post.attention else None,
-            )
-            if ref is not None and post.handover is not None:
-                refs.append((post, ref))
-        if refs or (sent_personal and conv_id):
+        if sent_personal and conv_id:
             now = self.clock()
             async with self.store.transaction() as repo:
-                for post, ref in refs:
-                    assert post.handover is not None
-                    await repo.add_room_post(post.handover, post.room, post.kind, ref, now)
-                if conv_id:
-                    for ref in sent_personal:
-                        await repo.add_parent_message(conv_id, channel or "", ref, now)
+                for ref in sent_personal:
+                    await repo.add_parent_message(conv_id, channel or "", ref, now)
+        if outbox.posts or outbox.redactions or outbox.parent_notices:
+            await self.dispatcher.flush()
 
     # --- staff in rooms ---
 
@@ -402,6 +404,7 @@ class App:
                     await repo.audit(
                         now, "command_unknown_number", _role(staff), staff.organisation, None
                     )
+                await self._persist(repo, outbox, now)
             if not found:
                 return [catalogue.get("room_unknown_number", "nl", number=str(number))]
             await self._deliver(outbox, None, None, None)
@@ -470,7 +473,8 @@ class App:
             outbox = Outbox()
             async with self.store.transaction() as repo:
                 await self._run_handover(repo, number, Tick(), now, outbox)
-            await self._deliver(outbox, None, None, None)
+                await self._persist(repo, outbox, now)
+        await self.dispatcher.flush()
 
     async def delete_personal_messages(
         self, now: datetime | None = None, channel: str | None = None
@@ -571,7 +575,9 @@ class App:
         if len(lines) == 1:
             lines.append(catalogue.get("room_digest_none", "nl"))
         outbox = Outbox(posts=[RoomPost(LOKET, "\n".join(lines), "digest", attention=True)])
-        await self._deliver(outbox, None, None, None)
+        async with self.store.transaction() as repo:
+            await self._persist(repo, outbox, now)
+        await self.dispatcher.flush()
         return True
 
     def _moment(self, moment: datetime) -> str:
@@ -601,6 +607,7 @@ class App:
                 )
                 outbox = Outbox()
                 await self._execute(repo, found.id, new_state, actions, now, outbox, ctx)
+                await self._persist(repo, outbox, now)
                 live = [h for h in await repo.handovers_of(found.id)]
                 if live:
                     await repo.save_conversation(
@@ -609,6 +616,7 @@ class App:
                 else:
                     await repo.delete_conversation(found.id)
                 count += 1
+        await self.dispatcher.flush()
         return count
 
 

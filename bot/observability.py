@@ -13,7 +13,6 @@ from datetime import datetime
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
-from sqlalchemy import text
 
 from storage.repository import Store
 
@@ -60,15 +59,6 @@ class Metrics:
         self.purge_lag.set(gauges["purge_lag_seconds"])
 
 
-async def _database_ok(store: Store) -> bool:
-    try:
-        async with store.engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
-        return True
-    except Exception:
-        return False
-
-
 def make_http_app(
     store: Store,
     metrics: Metrics,
@@ -76,7 +66,7 @@ def make_http_app(
     status: Callable[[], dict[str, object]],
 ) -> web.Application:
     async def healthz(request: web.Request) -> web.Response:
-        database = await _database_ok(store)
+        database = await store.ping()
         body = {
             "status": "ok" if database else "failing",
             "database": "ok" if database else "unreachable",

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.app import App
+from bot.delivery import ROOMS
 from flows.state import Step
 
 log = logging.getLogger("cjgbot.retention")
@@ -58,14 +59,14 @@ class Sweeper:
         report = SweepReport()
         report.conversations_closed = await self.app.expire_conversations(now)
         await self._purge_handovers(now, report)
-        # Room copies go after the rows; what fails now, the next sweep finishes.
-        await self._purge_rooms(await self._redact_leftovers(report))
+        # Room copies go after the rows, through the outbox: what fails now is retried.
+        await self._redact_leftovers(report)
         report.parent_messages_deleted = await self.app.delete_personal_messages(now)
         async with self.app.store.transaction() as repo:
             report.audit_events_purged = await repo.purge_audit(
                 now - timedelta(days=self.audit_days)
             )
-        await self._compact()
+        await self.app.store.checkpoint()  # SQLite: the WAL's old pages go too
         log.info("sweep_done", extra={"count": report.handovers_purged})
         return report
 
@@ -88,42 +89,28 @@ class Sweeper:
                         await repo.delete_conversation(conversation_id)
                         report.conversations_deleted += 1
 
-    async def _redact_leftovers(self, report: SweepReport) -> set[str]:
-        """Redact the room copies of purged handovers; returns the rooms that had some."""
+    async def _redact_leftovers(self, report: SweepReport) -> None:
+        """Redactions of the room copies of purged handovers, then a purge of those rooms.
+
+        They go through the outbox: delivered now where this instance serves the rooms,
+        else by the instance that does; a failed one is retried (not lost).
+        """
+        now = self.app.clock()
         rooms: set[str] = set()
         while True:
             async with self.app.store.transaction() as repo:
                 posts = await repo.unredacted_posts_of_purged(limit=REDACTIONS_PER_ROUND)
-                done: list[int] = []
                 for post in posts:
-                    try:
-                        await self.app.rooms.redact(post.room, post.message_ref)
-                    except Exception:  # the homeserver may be away: the next sweep retries
-                        log.warning("redaction_failed", extra={"room": post.room})
-                        continue
-                    done.append(post.id)
+                    payload = {"room": post.room, "ref": post.message_ref}
+                    await repo.enqueue(ROOMS, "redact", post.handover_number, payload, now)
                     rooms.add(post.room)
-                await repo.mark_redacted(done)
-            report.room_copies_redacted += len(done)
-            report.redactions_pending = len(posts) - len(done)
-            if report.redactions_pending or len(posts) < REDACTIONS_PER_ROUND:
-                return rooms
-
-    async def _purge_rooms(self, rooms: set[str]) -> None:
-        """Ask the homeserver to purge redacted events too (where the bot administers it)."""
-        purge = getattr(self.app.rooms, "purge", None)
-        if purge is None:
-            return
-        for room in sorted(rooms):
-            try:
-                await purge(room)
-            except Exception:
-                log.warning("purge_failed", extra={"room": room})
-
-    async def _compact(self) -> None:
-        """SQLite: move the WAL into the file (secure_delete zeroes freed space) and empty it."""
-        engine = self.app.store.engine
-        if engine.dialect.name != "sqlite":
-            return
-        async with engine.connect() as connection:
-            await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                await repo.mark_redacted([post.id for post in posts])
+                if len(posts) < REDACTIONS_PER_ROUND:
+                    # Then the homeserver may drop the redacted events for good.
+                    for room in sorted(rooms):
+                        await repo.enqueue(ROOMS, "purge", None, {"room": room}, now)
+                    break
+        sent = await self.app.dispatcher.flush(ignore_backoff=True)
+        report.room_copies_redacted = sent["redact"]
+        async with self.app.store.transaction() as repo:
+            report.redactions_pending = await repo.pending_deliveries("redact")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -110,4 +111,7 @@ async def build_runtime(
         roster=Roster(settings.loket),
     )
     app.offload_flows = settings.nlu.backend == "rasa"
+    # What is loaded now lives as long as the process: keep it out of the garbage
+    # collector's full passes (the NLU's vocabularies made those pauses long).
+    gc.freeze()
     return Runtime(settings, store, nlu, app)

@@ -90,7 +90,7 @@ class _Turn:
 
 def handle(state: ConversationState, event: ParentEvent, now: datetime, ctx: FlowContext) -> Result:
     """One step of the conversation."""
-    state = state.model_copy(deep=True)
+    state = ConversationState.model_validate(state.model_dump())  # a copy: input untouched
     turn = _Turn(state, ctx, now)
     if isinstance(event, ConversationExpired):
         _expire(turn)

@@ -46,7 +46,7 @@ def handle(
     now: datetime,
     ctx: FlowContext,
 ) -> Result:
-    state = state.model_copy(deep=True)
+    state = HandoverState.model_validate(state.model_dump())  # a copy: input untouched
     flow = _Flow(state, details, now, ctx)
     if isinstance(event, Offer):
         flow.offer()

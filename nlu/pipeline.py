@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nlu.classifier import MAX_FEATURE_CHARS, IntentClassifier, load_or_train
-from nlu.crisis import crisis_match
+from nlu.crisis import crisis_match, default_lexicon
 from nlu.entities import Age, find_age
 from nlu.language import Language, detect_language
 from nlu.training_data import label_of_intent
@@ -139,6 +139,7 @@ class Nlu:
 
         `retrain=True` trains even when a cached model exists (and refreshes the cache).
         """
+        default_lexicon()  # compiled now, not on the first message
         return cls(
             load_or_train(data_dir, cache_dir, retrain=retrain),
             fallback_threshold=fallback_threshold,

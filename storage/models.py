@@ -154,4 +154,25 @@ class LeaseRow(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class OutboxRow(Base):
+    """A message to deliver after its transaction committed, until it is delivered.
+
+    Room posts, redactions and notices to parents wait here, so that whichever instance
+    can deliver them (the holder of the Matrix lease for rooms) does, and a failed send is
+    retried instead of lost. Rows of a handover go when its data is purged.
+    """
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    target: Mapped[str] = mapped_column(String(16), index=True)  # "rooms" or a parent channel
+    kind: Mapped[str] = mapped_column(String(16))  # post, redact, purge, notice
+    handover_number: Mapped[int | None] = mapped_column(Integer, index=True)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)  # encrypted JSON
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 Index("ix_handovers_open", HandoverRow.status, HandoverRow.created_at)

@@ -13,18 +13,20 @@ from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, exists, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, exists, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from flows.actions import HandoverDetails, Registration
 from flows.state import OPEN_STATUSES, ConversationState, HandoverState
 from storage.crypto import FieldCipher
+from storage.inline_sqlite import InlineSqlite
 from storage.models import (
     AuditRow,
     ConversationRow,
     HandoverRow,
     LeaseRow,
+    OutboxRow,
     ParentMessageRow,
     RegistrationRow,
     RoomPostRow,
@@ -39,6 +41,18 @@ class DueMessage:
     ref: str
 
 
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One outbox row, decrypted: what to deliver where."""
+
+    id: int
+    target: str
+    kind: str
+    handover: int | None
+    payload: dict[str, object]
+    attempts: int
+
+
 def _aware(moment: datetime) -> datetime:
     """Aggregates bypass the column type: SQLite returns naive (UTC) datetimes."""
     if isinstance(moment, str):
@@ -46,20 +60,72 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+# The statements of every message, built once (Core, not ORM: a fraction of the cost).
+_CONVERSATIONS = ConversationRow.__table__
+_FIND_CONVERSATION = select(_CONVERSATIONS.c.id, _CONVERSATIONS.c.state).where(
+    _CONVERSATIONS.c.user_key == bindparam("user_key")
+)
+_FIND_CONVERSATION_LOCKED = _FIND_CONVERSATION.with_for_update()
+_UPDATE_CONVERSATION = (
+    update(_CONVERSATIONS)
+    .where(_CONVERSATIONS.c.id == bindparam("conversation_id"))
+    .values(
+        state=bindparam("state"),
+        updated_at=bindparam("updated_at"),
+        expires_at=bindparam("expires_at"),
+        purge_at=bindparam("purge_at"),
+    )
+)
+_INSERT_CONVERSATION = insert(_CONVERSATIONS)
+_INSERT_AUDIT = insert(AuditRow.__table__)
+_INSERT_OUTBOX = insert(OutboxRow.__table__)
+_INSERT_REGISTRATION = insert(RegistrationRow.__table__)
+
+
 class Store:
-    """Entry point: an engine, a cipher, and transactions."""
+    """Entry point: an engine, a cipher, and transactions.
+
+    PostgreSQL: an async session per transaction from asyncpg's pool. A SQLite file: one
+    in-process connection that runs each statement at once on the event loop's thread, one
+    transaction at a time (SQLite has one writer anyway; this saves a thread hop per
+    statement and never meets "database is locked" between the bot's own transactions).
+    """
 
     def __init__(self, engine: AsyncEngine, cipher: FieldCipher) -> None:
         self.engine = engine
         self.cipher = cipher
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._inline = InlineSqlite.for_engine(engine)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Repository]:
+        if self._inline is not None:
+            async with self._inline.session() as inline:
+                yield Repository(inline, self.cipher)  # type: ignore[arg-type]
+            return
         async with self._sessions() as session, session.begin():
             yield Repository(session, self.cipher)
 
+    async def ping(self) -> bool:
+        """The database answers (for /healthz)."""
+        try:
+            async with self.transaction() as repo:
+                await repo.session.execute(text("SELECT 1"))
+            return True
+        except Exception:
+            return False
+
+    async def checkpoint(self) -> None:
+        """SQLite: move the WAL into the file (secure_delete zeroes freed space) and empty it."""
+        if self._inline is not None:
+            await self._inline.checkpoint()
+        elif self.engine.dialect.name == "sqlite":
+            async with self.engine.connect() as connection:
+                await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
     async def close(self) -> None:
+        if self._inline is not None:
+            self._inline.close()
         await self.engine.dispose()
 
 
@@ -102,13 +168,13 @@ class Repository:
     async def find_conversation(
         self, channel: str, address: str, lock: bool = False
     ) -> Conversation | None:
-        query = select(ConversationRow).where(
-            ConversationRow.user_key == self.user_key(channel, address)
-        )
-        if lock:
-            query = query.with_for_update()
-        row = (await self.session.execute(query)).scalar_one_or_none()
-        return None if row is None else self._conversation(row)
+        query = _FIND_CONVERSATION_LOCKED if lock else _FIND_CONVERSATION
+        params = {"user_key": self.user_key(channel, address)}
+        row = (await self.session.execute(query, params)).one_or_none()
+        if row is None:
+            return None
+        state = ConversationState.model_validate_json(self.cipher.decrypt(row.state))
+        return Conversation(row.id, channel, address, state)
 
     async def get_conversation(self, conversation_id: str) -> Conversation | None:
         row = await self.session.get(ConversationRow, conversation_id)
@@ -129,26 +195,22 @@ class Repository:
         purge_at: datetime | None,
     ) -> str:
         blob = self.cipher.encrypt(state.model_dump_json())
+        params = {"state": blob, "updated_at": now, "expires_at": expires_at, "purge_at": purge_at}
         if conversation_id is None:
             conversation_id = uuid.uuid4().hex
-            self.session.add(
-                ConversationRow(
-                    id=conversation_id,
-                    channel=channel,
-                    user_key=self.user_key(channel, address),
-                    address=self.cipher.encrypt(address),
-                    state=blob,
-                    updated_at=now,
-                    expires_at=expires_at,
-                    purge_at=purge_at,
-                )
+            await self.session.execute(
+                _INSERT_CONVERSATION,
+                {
+                    "id": conversation_id,
+                    "channel": channel,
+                    "user_key": self.user_key(channel, address),
+                    "address": self.cipher.encrypt(address),
+                    **params,
+                },
             )
-            await self.session.flush()
             return conversation_id
         await self.session.execute(
-            update(ConversationRow)
-            .where(ConversationRow.id == conversation_id)
-            .values(state=blob, updated_at=now, expires_at=expires_at, purge_at=purge_at)
+            _UPDATE_CONVERSATION, {"conversation_id": conversation_id, **params}
         )
         return conversation_id
 
@@ -272,6 +334,7 @@ class Repository:
             .where(HandoverRow.number.in_(numbers))
             .values(details=None, state=b"", conversation_id=None, purged=True, purge_at=None)
         )
+        await self.drop_deliveries(numbers, ("post", "notice"))  # never sent after deletion
         await self.session.execute(
             insert(AuditRow),
             [
@@ -441,6 +504,111 @@ class Repository:
         if ids:
             await self.session.execute(delete(ParentMessageRow).where(ParentMessageRow.id.in_(ids)))
 
+    # --- the outbox ---
+
+    async def enqueue(
+        self,
+        target: str,
+        kind: str,
+        handover: int | None,
+        payload: dict[str, object],
+        now: datetime,
+    ) -> None:
+        await self.session.execute(
+            _INSERT_OUTBOX,
+            {
+                "created_at": now,
+                "target": target,
+                "kind": kind,
+                "handover_number": handover,
+                "payload": self.cipher.encrypt(json.dumps(payload)),
+                "attempts": 0,
+                "not_before": None,
+                "claimed_until": None,
+            },
+        )
+
+    async def claim_deliveries(
+        self,
+        targets: list[str],
+        now: datetime,
+        claim_for: timedelta,
+        limit: int = 100,
+        ignore_backoff: bool = False,
+    ) -> list[Delivery]:
+        """The oldest deliveries for `targets` that nobody else is delivering, claimed.
+
+        A claim expires, so the deliveries of an instance that died are taken up again.
+        """
+        query = (
+            select(OutboxRow)
+            .where(
+                OutboxRow.target.in_(targets),
+                or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now),
+            )
+            .order_by(OutboxRow.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        if not ignore_backoff:
+            query = query.where(or_(OutboxRow.not_before.is_(None), OutboxRow.not_before <= now))
+        rows = (await self.session.execute(query)).scalars().all()
+        if not rows:
+            return []
+        await self.session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id.in_([row.id for row in rows]))
+            .values(claimed_until=now + claim_for)
+            .execution_options(synchronize_session=False)
+        )
+        return [
+            Delivery(
+                row.id,
+                row.target,
+                row.kind,
+                row.handover_number,
+                json.loads(self.cipher.decrypt(row.payload)),
+                row.attempts,
+            )
+            for row in rows
+        ]
+
+    async def delivered(self, ids: list[int]) -> None:
+        if ids:
+            await self.session.execute(delete(OutboxRow).where(OutboxRow.id.in_(ids)))
+
+    async def delivery_failed(self, delivery_id: int, not_before: datetime | None) -> None:
+        """Back to the queue: tried again from `not_before` (None: at the next round)."""
+        await self.session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == delivery_id)
+            .values(
+                attempts=OutboxRow.attempts + (1 if not_before else 0),
+                not_before=not_before,
+                claimed_until=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+    async def drop_deliveries(
+        self, handovers: list[int], kinds: tuple[str, ...], targets: tuple[str, ...] | None = None
+    ) -> None:
+        """Forget undelivered messages of these handovers (their data is being deleted)."""
+        if not handovers:
+            return
+        query = delete(OutboxRow).where(
+            OutboxRow.handover_number.in_(handovers), OutboxRow.kind.in_(kinds)
+        )
+        if targets is not None:
+            query = query.where(OutboxRow.target.in_(targets))
+        await self.session.execute(query)
+
+    async def pending_deliveries(self, kind: str | None = None) -> int:
+        query = select(func.count()).select_from(OutboxRow)
+        if kind is not None:
+            query = query.where(OutboxRow.kind == kind)
+        return int((await self.session.execute(query)).scalar_one())
+
     # --- audit and registration ---
 
     async def audit(
@@ -451,14 +619,15 @@ class Repository:
         organisation: str | None = None,
         handover_number: int | None = None,
     ) -> None:
-        self.session.add(
-            AuditRow(
-                at=at,
-                event=event,
-                actor_role=actor_role,
-                organisation=organisation,
-                handover_number=handover_number,
-            )
+        await self.session.execute(
+            _INSERT_AUDIT,
+            {
+                "at": at,
+                "event": event,
+                "actor_role": actor_role,
+                "organisation": organisation,
+                "handover_number": handover_number,
+            },
         )
 
     async def audit_events(
@@ -481,7 +650,9 @@ class Repository:
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def register(self, registration: Registration) -> None:
-        self.session.add(RegistrationRow(id=uuid.uuid4().hex, **asdict(registration)))
+        await self.session.execute(
+            _INSERT_REGISTRATION, {"id": uuid.uuid4().hex, **asdict(registration)}
+        )
 
     async def count_registrations(self, **where: str) -> int:
         query = select(func.count()).select_from(RegistrationRow)

@@ -18,6 +18,7 @@ TABLES = {
     "handovers",
     "room_posts",
     "parent_messages",
+    "outbox",
     "audit_events",
     "registrations",
     "settings",
