@@ -133,3 +133,13 @@ class Dispatcher:
             return None
         log.error("delivery_unknown_kind", extra={"kind": delivery.kind})
         return None
+
+
+async def keep_delivering(dispatcher: Dispatcher, interval_s: float = 1.0) -> None:
+    """Look at the outbox every `interval_s`: retries, and rows other instances wrote."""
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            await dispatcher.flush()
+        except Exception as exc:  # the database is away: next round
+            log.warning("delivery_round_failed", extra={"status": type(exc).__name__})

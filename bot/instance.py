@@ -12,6 +12,7 @@ import asyncio
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -21,6 +22,7 @@ from storage.repository import Store
 log = logging.getLogger("cjgbot.instance")
 
 Clock = Callable[[], object]
+MATRIX_LEASE = "matrix"
 
 
 def instance_id() -> str:
@@ -42,18 +44,42 @@ class Lease:
         self.holder = holder
         self.clock = clock
         self.ttl = ttl
-        self.held = False
+        self._held = False
+        self._valid_until = 0.0  # monotonic: past it, act as if the lease was lost
+        self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._gained: list[Callable[[], Awaitable[None]]] = []
+
+    @property
+    def held(self) -> bool:
+        """Held, and not yet past the time another instance could take it over.
+
+        An instance whose event loop stalled (or was stopped) longer than the lease lives
+        sees False here at once, before its next renewal says so.
+        """
+        return self._held and time.monotonic() < self._valid_until
+
+    def _set(self, held: bool) -> None:
+        if held:
+            self._valid_until = time.monotonic() + self.ttl.total_seconds() * 0.9
+        if held != self._held:
+            self._held = held
+            self._changed.set()
+            self._changed = asyncio.Event()
+
+    async def wait_for(self, held: bool) -> None:
+        """Until the lease is (or is no longer) held by this instance."""
+        while self._held != held:
+            await self._changed.wait()
 
     def on_gained(self, callback: Callable[[], Awaitable[None]]) -> None:
         self._gained.append(callback)
 
     async def try_acquire(self) -> bool:
-        was = self.held
+        was = self._held
         try:
             async with self.store.transaction() as repo:
-                self.held = await repo.acquire_lease(
+                held = await repo.acquire_lease(
                     self.name,
                     self.holder,
                     self.clock(),
@@ -61,7 +87,8 @@ class Lease:
                 )
         except Exception:  # the database is away: act as if the lease was lost
             log.warning("lease_check_failed", extra={"kind": self.name})
-            self.held = False
+            held = False
+        self._set(held)
         if self.held and not was:
             log.info("lease_gained", extra={"kind": self.name})
             for callback in self._gained:
@@ -82,7 +109,7 @@ class Lease:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
-        if self.held:
+        if self._held:
             async with self.store.transaction() as repo:
                 await repo.release_lease(self.name, self.holder)
-            self.held = False
+            self._set(False)

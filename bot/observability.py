@@ -49,14 +49,21 @@ class Metrics:
             "How long the most overdue deletion has waited",
             registry=self.registry,
         )
+        self.outbox_pending = Gauge(
+            "cjgbot_outbox_pending",
+            "Room posts, redactions and notices not delivered yet",
+            registry=self.registry,
+        )
 
     async def refresh(self, store: Store, now: datetime) -> None:
         async with store.transaction() as repo:
             gauges = await repo.handover_gauges(now)
+            pending = await repo.pending_deliveries()
         for status in ("created", "offered", "claimed", "released", "closed"):
             self.handovers.labels(status).set(gauges.get(f"status_{status}", 0.0))
         self.oldest_unclaimed.set(gauges["oldest_unclaimed_seconds"])
         self.purge_lag.set(gauges["purge_lag_seconds"])
+        self.outbox_pending.set(pending)
 
 
 def make_http_app(

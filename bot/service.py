@@ -1,8 +1,10 @@
 """`cjgbot run`: every channel the configuration enables, the timers, health and metrics.
 
 Several instances may share one PostgreSQL database: the timers run in the instance that
-holds the scheduler lease. SIGTERM stops taking new messages, lets the ones in hand finish
-(their state is stored per message), then closes.
+holds the scheduler lease, the Matrix account is served by the holder of its lease, and
+every instance delivers from the outbox what it can (Telegram notices everywhere, room
+messages where Matrix is served). SIGTERM stops taking new messages, lets the ones in hand
+finish (their state is stored per message), then closes.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ import sys
 from datetime import timedelta
 
 from bot.channels.console import CHANNEL, make_console, run_console
-from bot.channels.matrix import MatrixChannel, matrix_settings, run_matrix
+from bot.channels.matrix import MatrixChannel, matrix_settings, serve_matrix_while_leased
 from bot.channels.telegram import TelegramChannel, telegram_settings
 from bot.config import Settings
-from bot.instance import Lease, instance_id
+from bot.delivery import keep_delivering
+from bot.instance import MATRIX_LEASE, Lease, instance_id
 from bot.observability import make_http_app, start_http
 from bot.retention import Sweeper
 from bot.runtime import build_runtime
@@ -38,21 +41,25 @@ async def run_service(settings: Settings) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
 
-    lease = Lease(
-        runtime.store,
-        "scheduler",
-        me,
-        app.clock,
-        ttl=timedelta(seconds=settings.service.lease_seconds),
-    )
+    ttl = timedelta(seconds=settings.service.lease_seconds)
+    lease = Lease(runtime.store, "scheduler", me, app.clock, ttl=ttl)
     lease.start()
+    matrix_lease = None
+    if matrix is not None:
+        name = f"{MATRIX_LEASE}:{matrix.user_id}"[:64]  # the column holds 64
+        matrix_lease = Lease(runtime.store, name, me, app.clock, ttl)
+        matrix_lease.start()
     sweeper = Sweeper(app, settings.retention.audit_days, settings.retention.sweep_batch_size)
     scheduler = start_scheduler(
         app, sweeper, settings.retention.sweep_interval_minutes, may_run=lambda: lease.held
     )
     http = None
     if settings.service.http_port:
-        status = lambda: {"instance": me, "scheduler_lease": lease.held}  # noqa: E731
+        status = lambda: {  # noqa: E731
+            "instance": me,
+            "scheduler_lease": lease.held,
+            "matrix_lease": matrix_lease.held if matrix_lease else None,
+        }
         http = await start_http(
             make_http_app(runtime.store, app.metrics, app.clock, status),
             settings.service.http_host,
@@ -63,9 +70,12 @@ async def run_service(settings: Settings) -> None:
     if telegram is not None:
         await telegram.start()
     tasks = [asyncio.create_task(stop.wait())]
-    if matrix is not None:
+    # Retries, and what other instances left for this one (e.g. room posts of a handover
+    # that came in over Telegram on an instance without the Matrix lease).
+    delivering = asyncio.create_task(keep_delivering(app.dispatcher))
+    if matrix is not None and matrix_lease is not None:
         # If Matrix stops (e.g. a refused login), the service stops: rooms are essential.
-        tasks.append(asyncio.create_task(run_matrix(app, matrix)))
+        tasks.append(asyncio.create_task(serve_matrix_while_leased(app, matrix, matrix_lease)))
     if settings.channel_enabled(CHANNEL):
         app.add_parent_channel(CHANNEL, parent)
         tasks.append(
@@ -78,14 +88,16 @@ async def run_service(settings: Settings) -> None:
         scheduler.shutdown(wait=False)
         if matrix is not None:
             await matrix.stop()
-        for task in tasks:
+        for task in [*tasks, delivering]:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, delivering, return_exceptions=True)
         if telegram is not None:
             await telegram.stop()  # answers what was already received
         if not await app.drain(settings.service.shutdown_grace_seconds):
             log.warning("shutdown_with_messages_in_hand")
         await lease.stop()
+        if matrix_lease is not None:
+            await matrix_lease.stop()
         if http is not None:
             await http.cleanup()
         await runtime.close()

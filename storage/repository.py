@@ -552,7 +552,19 @@ class Repository:
         )
         if not ignore_backoff:
             query = query.where(or_(OutboxRow.not_before.is_(None), OutboxRow.not_before <= now))
-        rows = (await self.session.execute(query)).scalars().all()
+        rows = list((await self.session.execute(query)).scalars().all())
+        if rows and not ignore_backoff:
+            # Nothing overtakes a message that waits to be tried again in its target.
+            waiting = dict(
+                (
+                    await self.session.execute(
+                        select(OutboxRow.target, func.min(OutboxRow.id))
+                        .where(OutboxRow.target.in_(targets), OutboxRow.not_before > now)
+                        .group_by(OutboxRow.target)
+                    )
+                ).all()
+            )
+            rows = [row for row in rows if row.id < waiting.get(row.target, row.id + 1)]
         if not rows:
             return []
         await self.session.execute(

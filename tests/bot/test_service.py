@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
 import signal
-import socket
-import subprocess
-import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,14 +21,9 @@ from storage.repository import Store
 from support.app import Clock, make_app
 from support.databases import new_database_url
 from support.flows import FakeNlu, at
+from support.service import free_port, health, service_env, start, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def test_healthz_and_metrics(settings: Settings, tmp_path: Path) -> None:
@@ -61,50 +50,8 @@ async def test_healthz_and_metrics(settings: Settings, tmp_path: Path) -> None:
     assert 'cjgbot_questions_total{type="2"} 1.0' in body
     assert 'cjgbot_handovers{status="offered"} 1.0' in body
     assert "cjgbot_oldest_unclaimed_seconds" in body and "cjgbot_purge_lag_seconds" in body
+    assert "cjgbot_outbox_pending 0.0" in body  # everything was delivered
     assert "gepest" not in body and "48213579" not in body
-
-
-def service_env(tmp_path: Path, url: str, port: int, key: str, cache: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CJGBOT")}
-    env.update(
-        CJGBOT_SECRET_KEY=key,
-        CJGBOT_LOG_LEVEL="INFO",
-        CJGBOT__STORAGE__DATABASE_URL=url,
-        CJGBOT__NLU__CACHE_DIR=str(cache),
-        CJGBOT__SERVICE__HTTP_PORT=str(port),
-        CJGBOT__SERVICE__LEASE_SECONDS="3",
-        CJGBOT__RETENTION__SWEEP_INTERVAL_MINUTES="0.02",
-        CJGBOT__RETENTION__SWEEP_BATCH_SIZE="25",  # many small batches: a kill lands mid-sweep
-        CJGBOT__CHANNELS__CONSOLE__ENABLED="false",
-    )
-    return env
-
-
-def start(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run"], env=env, cwd=ROOT,
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log.open("wb"),
-    )
-
-
-async def health(port: int) -> dict[str, object] | None:
-    try:
-        async with aiohttp.ClientSession() as http, http.get(
-            f"http://127.0.0.1:{port}/healthz", timeout=aiohttp.ClientTimeout(total=2)
-        ) as response:
-            return await response.json()
-    except (aiohttp.ClientError, TimeoutError):
-        return None
-
-
-async def wait_for(check, within: float = 90.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        result = await check()
-        if result:
-            return result
-        await asyncio.sleep(0.2)
-    raise AssertionError("condition not reached in time")
 
 
 async def test_sigterm_stops_gracefully(

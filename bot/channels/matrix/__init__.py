@@ -9,7 +9,11 @@ Entry points for the service and the command line:
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 from bot.app import App
+from bot.instance import Lease
 
 from .channel import CHANNEL, MatrixChannel, MatrixLoginError
 from .gateways import MatrixParents, MatrixRooms
@@ -29,8 +33,11 @@ __all__ = [
     "invite_member",
     "matrix_settings",
     "run_matrix",
+    "serve_matrix_while_leased",
     "setup_rooms",
 ]
+
+log = logging.getLogger("cjgbot.matrix")
 
 
 async def run_matrix(app: App, channel: MatrixChannel) -> None:
@@ -39,4 +46,30 @@ async def run_matrix(app: App, channel: MatrixChannel) -> None:
     try:
         await channel.run(app)
     finally:
+        app.parents.pop(CHANNEL, None)
         await channel.close()
+
+
+async def serve_matrix_while_leased(app: App, channel: MatrixChannel, lease: Lease) -> None:
+    """Serve the Matrix account whenever this instance holds its lease (several instances).
+
+    The E2E store (`store_path`) must be shared by the instances (one volume): the lease
+    makes sure that only one of them uses it at a time. Returns when the channel ends by
+    itself (e.g. a refused login); stops serving as soon as the lease is lost.
+    """
+    app.dispatcher.rooms_ready = lambda: lease.held and channel.ready.is_set()
+    app.dispatcher.channel_ready = lambda name: name != CHANNEL or app.dispatcher.rooms_ready()
+    while True:
+        await lease.wait_for(held=True)
+        log.info("matrix_serving", extra={"channel": CHANNEL})
+        serving = asyncio.create_task(run_matrix(app, channel))
+        lost = asyncio.create_task(lease.wait_for(held=False))
+        await asyncio.wait({serving, lost}, return_when=asyncio.FIRST_COMPLETED)
+        if serving.done():
+            lost.cancel()
+            serving.result()  # raises what stopped the channel
+            return
+        log.warning("matrix_lease_lost_stop_serving", extra={"channel": CHANNEL})
+        await channel.stop()
+        await asyncio.gather(serving, return_exceptions=True)
+        channel.reset()

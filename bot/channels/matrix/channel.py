@@ -239,6 +239,16 @@ class MatrixChannel:
     async def close(self) -> None:
         await self.client.close()
 
+    def reset(self) -> None:
+        """Ready to serve again after stop() and close(): a fresh client on the same store
+        (another instance may have served the account meanwhile; the checkpoint is reloaded)."""
+        self.client = make_client(self.config)
+        self.ready = asyncio.Event()
+        self._stopping = False
+        self._sync_task = None
+        self._checkpoints = None
+        self._backlog.clear()
+
     # --- the sync loop ---
 
     async def _sync(self, since: str | None, first: bool) -> SyncResponse | None:

@@ -1,0 +1,120 @@
+"""The outbox: room messages survive a homeserver that is away, an instance without the
+Matrix lease, and are never sent once their handover's data was deleted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.config import Settings
+from bot.retention import Sweeper
+from flows.events import ParentText, Staff
+from support.app import Clock, make_app
+from support.flows import FakeNlu, at
+
+INTAKE = (
+    "ons kind wordt gepest, kan iemand helpen",
+    "Veldhoven",
+    "9",
+    "zoon",
+    "ja",
+    "06-48213579",
+    "Sanne",
+    "ja",
+)
+
+
+async def hand_over(app, address: str = "chat-1") -> None:  # type: ignore[no-untyped-def]
+    for text in INTAKE:
+        await app.handle_parent("console", address, ParentText(text))
+
+
+async def pending(app) -> int:  # type: ignore[no-untyped-def]
+    async with app.store.transaction() as repo:
+        return await repo.pending_deliveries()
+
+
+async def test_a_post_that_fails_is_retried_not_lost(settings: Settings, tmp_path: Path) -> None:
+    clock = Clock(at("2026-11-27 20:00"))
+    app, parents, rooms = await make_app(settings, tmp_path, clock, FakeNlu())
+    real_post = rooms.post
+    calls = 0
+
+    async def homeserver_away(*args, **kwargs):  # type: ignore[no-untyped-def]
+        nonlocal calls
+        calls += 1
+        raise ConnectionError("homeserver away")
+
+    rooms.post = homeserver_away  # type: ignore[method-assign]
+    await hand_over(app)
+    assert "doorgegeven" in parents.texts()[-1]  # the parent is answered all the same
+    assert rooms.posts == [] and calls == 1
+    assert await pending(app) >= 1
+    await app.dispatcher.flush()  # within the backoff: not tried again yet
+    assert calls == 1
+    rooms.post = real_post  # type: ignore[method-assign]
+    clock.advance(seconds=2)
+    await app.dispatcher.flush()
+    assert len(rooms.in_room("lumens")) == 1 and "Nieuwe vraag nr. 1" in rooms.in_room("lumens")[0]
+    assert await pending(app) == 0
+    # The late post is known as the handover's copy: a ✅ on it claims the handover.
+    [ref] = [ref for room, _, ref in rooms.posts if room == "lumens"]
+    await app.handle_reaction("lumens", Staff("Eva", "lumens", "@eva:x"), ref, "✅")
+    async with app.store.transaction() as repo:
+        handover = await repo.get_handover(1)
+    assert handover is not None and handover.state.claimed_org == "lumens"
+    await app.store.close()
+
+
+async def test_order_is_kept_per_target(settings: Settings, tmp_path: Path) -> None:
+    clock = Clock(at("2026-11-27 20:00"))
+    app, _, rooms = await make_app(settings, tmp_path, clock, FakeNlu())
+    app.dispatcher.rooms_ready = lambda: False  # e.g. another instance serves Matrix
+    await hand_over(app, "chat-1")
+    await hand_over(app, "chat-2")
+    assert rooms.posts == []
+    app.dispatcher.rooms_ready = lambda: True
+    await app.dispatcher.flush()
+    lumens = rooms.in_room("lumens")
+    assert len(lumens) == 2 and "nr. 1" in lumens[0] and "nr. 2" in lumens[1]
+    await app.store.close()
+
+
+async def test_an_instance_without_the_rooms_leaves_posts_to_the_one_with_them(
+    settings: Settings, tmp_path: Path
+) -> None:
+    clock = Clock(at("2026-11-27 20:00"))
+    url = f"sqlite+aiosqlite:///{tmp_path / 'shared.sqlite3'}"
+    telegram_side, parents, rooms_a = await make_app(settings, tmp_path, clock, FakeNlu(), url)
+    matrix_side, _, rooms_b = await make_app(settings, tmp_path, clock, FakeNlu(), url)
+    telegram_side.dispatcher.rooms_ready = lambda: False
+    await hand_over(telegram_side)
+    assert rooms_a.posts == [] and "doorgegeven" in parents.texts()[-1]
+    await matrix_side.dispatcher.flush()
+    assert len(rooms_b.in_room("lumens")) == 1
+    await matrix_side.dispatcher.flush()
+    assert len(rooms_b.in_room("lumens")) == 1  # delivered once
+    await telegram_side.store.close()
+    await matrix_side.store.close()
+
+
+async def test_undelivered_copies_are_never_sent_after_deletion(
+    settings: Settings, tmp_path: Path
+) -> None:
+    clock = Clock(at("2026-11-27 20:00"))
+    zero = settings.model_copy(
+        update={"retention": settings.retention.model_copy(update={"days": 0})}
+    )
+    app, _, rooms = await make_app(zero, tmp_path, clock, FakeNlu())
+    await hand_over(app)
+    await app.handle_room_message("lumens", Staff("Eva", "lumens", "@eva:x"), "!claim 1")
+    app.dispatcher.rooms_ready = lambda: False  # the rooms are away from now on
+    await app.handle_room_message("lumens", Staff("Eva", "lumens", "@eva:x"), "!sluit 1")
+    report = await Sweeper(app).sweep()
+    assert report.handovers_purged == 1
+    app.dispatcher.rooms_ready = lambda: True
+    before = len(rooms.posts)
+    await app.dispatcher.flush()
+    # Only redactions (and the room purge) went out; no post of the deleted handover.
+    assert len(rooms.posts) == before
+    assert rooms.redacted and await pending(app) == 0
+    await app.store.close()
