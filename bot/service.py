@@ -16,8 +16,6 @@ import sys
 from datetime import timedelta
 
 from bot.channels.console import CHANNEL, make_console, run_console
-from bot.channels.matrix import MatrixChannel, matrix_settings, serve_matrix_while_leased
-from bot.channels.telegram import TelegramChannel, telegram_settings
 from bot.config import Settings
 from bot.delivery import keep_delivering
 from bot.instance import MATRIX_LEASE, Lease, instance_id
@@ -32,7 +30,11 @@ log = logging.getLogger("cjgbot.service")
 async def run_service(settings: Settings) -> None:
     names = {p.id: p.name for p in settings.partners}
     parent, console_rooms = make_console(names, sys.stdout)
-    matrix = MatrixChannel.from_settings(settings) if matrix_settings(settings) else None
+    matrix = None
+    if settings.channel_enabled("matrix"):  # imported only when used: a faster start
+        from bot.channels.matrix import MatrixChannel, matrix_settings
+
+        matrix = MatrixChannel.from_settings(settings) if matrix_settings(settings) else None
     runtime = await build_runtime(settings, matrix.rooms if matrix else console_rooms)
     app = runtime.app
     me = instance_id()
@@ -65,8 +67,12 @@ async def run_service(settings: Settings) -> None:
             settings.service.http_host,
             settings.service.http_port,
         )
-    telegram_config = telegram_settings(settings)  # ConfigError names the key, never the value
-    telegram = TelegramChannel(app, telegram_config) if telegram_config else None
+    telegram = None
+    if settings.channel_enabled("telegram"):
+        from bot.channels.telegram import TelegramChannel, telegram_settings
+
+        telegram_config = telegram_settings(settings)  # ConfigError names the key, not the value
+        telegram = TelegramChannel(app, telegram_config) if telegram_config else None
     if telegram is not None:
         await telegram.start()
     tasks = [asyncio.create_task(stop.wait())]
@@ -75,6 +81,8 @@ async def run_service(settings: Settings) -> None:
     delivering = asyncio.create_task(keep_delivering(app.dispatcher))
     if matrix is not None and matrix_lease is not None:
         # If Matrix stops (e.g. a refused login), the service stops: rooms are essential.
+        from bot.channels.matrix import serve_matrix_while_leased
+
         tasks.append(asyncio.create_task(serve_matrix_while_leased(app, matrix, matrix_lease)))
     if settings.channel_enabled(CHANNEL):
         app.add_parent_channel(CHANNEL, parent)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import threading
+from collections.abc import Callable
 from typing import TextIO
 
 from bot.app import App
@@ -149,15 +151,42 @@ async def run_console(
     while True:
         if interactive:
             try:
-                line = await asyncio.to_thread(input, "u> ")
+                line = await _in_daemon_thread(input, "u> ")
             except EOFError:
                 break
         else:
-            line = await asyncio.to_thread(source.readline)
+            line = await _in_daemon_thread(source.readline)
             if not line:
                 break
             out.write(f"u> {line.rstrip()}\n")
         await channel.handle_line(line)
+
+
+async def _in_daemon_thread(read: Callable[..., str], *args: str) -> str:
+    """Read a line without holding up shutdown: on SIGTERM the bot stops at once, even
+    while it waits for input (asyncio's own threads would wait for the line)."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[str] = loop.create_future()
+
+    def work() -> None:
+        try:
+            result: str | BaseException = read(*args)
+        except BaseException as exc:  # EOFError, KeyboardInterrupt: to the caller
+            result = exc
+        if not loop.is_closed():
+            loop.call_soon_threadsafe(_settle, future, result)
+
+    threading.Thread(target=work, name="console-input", daemon=True).start()
+    return await future
+
+
+def _settle(future: asyncio.Future[str], result: str | BaseException) -> None:
+    if future.done():
+        return
+    if isinstance(result, BaseException):
+        future.set_exception(result)
+    else:
+        future.set_result(result)
 
 
 def make_console(

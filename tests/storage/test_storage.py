@@ -86,3 +86,12 @@ def test_encrypted_fields_do_not_contain_the_plain_text() -> None:
 def test_a_bad_key_is_a_clear_error() -> None:
     with pytest.raises(KeyError_, match="not a valid Fernet key"):
         FieldCipher([b"too-short"])
+
+
+def test_the_head_revision_constant_is_alembics_head() -> None:
+    """open_database skips Alembic when the database is at HEAD_REVISION: it must be true."""
+    from alembic.script import ScriptDirectory
+
+    from storage.database import HEAD_REVISION, alembic_config
+
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD_REVISION
