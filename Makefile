@@ -33,6 +33,8 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/pipeline_latency.py
+	$(BIN)/python bench/startup.py
+	$(BIN)/python bench/sweep.py --count 100000
 	PYTHON=$(PYTHON) bash .ci/install-synapse.sh $(SYNAPSE_VENV)
 	$(BIN)/python bench/matrix_latency.py
 

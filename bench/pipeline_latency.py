@@ -5,11 +5,13 @@ with in-memory gateways. Two measurements on the same database:
 
 - saturation: every conversation sends its next message as soon as the bot answered the
   last one (all at once): the most messages per second the pipeline handles;
-- latency at a rate: messages arrive at `--rate` per second (Poisson), spread over all
-  open conversations (a parent sends the next message only after the answer). Latency is
-  counted from the moment a message arrives, so queueing shows.
+- latency at a rate: messages arrive at `--rate` per second, spread over all open
+  conversations (a parent sends the next message only after the answer). Arrivals are
+  Poisson (independent parents: bursts happen) or, with `--arrivals constant`, evenly
+  spaced. Latency is counted from the moment a message arrives, so queueing shows.
 
-    python bench/pipeline_latency.py [--conversations 1000] [--rate 500] [--db URL]
+    python bench/pipeline_latency.py [--conversations 1000] [--rate 500]
+                                     [--arrivals poisson|constant] [--db URL]
 """
 
 from __future__ import annotations
@@ -98,21 +100,23 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
 
 
-async def saturation(app: App, conversations: int, prefix: str) -> tuple[int, float]:
-    """All conversations at once, each message right after the last answer."""
+async def saturation(app: App, conversations: int, prefix: str) -> tuple[int, float, float]:
+    """All conversations at once, each message right after the last answer.
+
+    Returns the messages, the elapsed time and the CPU time this process used."""
 
     async def one(index: int) -> None:
         for text in SCRIPTS[index % len(SCRIPTS)]:
             await app.handle_parent("console", f"{prefix}-{index}", ParentText(text))
 
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(one(i) for i in range(conversations)))
     messages = sum(len(SCRIPTS[i % len(SCRIPTS)]) for i in range(conversations))
-    return messages, time.perf_counter() - began
+    return messages, time.perf_counter() - began, time.process_time() - cpu
 
 
 async def at_rate(
-    app: App, conversations: int, rate: float, prefix: str
+    app: App, conversations: int, rate: float, prefix: str, poisson: bool = True
 ) -> tuple[list[float], float]:
     """Messages arrive at `rate` per second; returns latencies (ms) and the elapsed time."""
     rng = random.Random(7)
@@ -134,7 +138,7 @@ async def at_rate(
     began = time.perf_counter()
     arrival = began
     for _ in range(total):
-        arrival += rng.expovariate(rate)
+        arrival += rng.expovariate(rate) if poisson else 1 / rate
         delay = arrival - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
@@ -152,6 +156,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--conversations", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=500.0, help="offered messages/s")
+    parser.add_argument("--arrivals", choices=("poisson", "constant"), default="poisson")
     parser.add_argument("--db", default=None, help="database URL (default: a temporary SQLite)")
     args = parser.parse_args()
     tmp = tempfile.mkdtemp(prefix="cjgbench-")
@@ -168,8 +173,10 @@ async def main() -> None:
     startup = time.perf_counter() - started
 
     app = runtime.app
-    messages, elapsed = await saturation(app, args.conversations, "sat")
-    latencies, rate_elapsed = await at_rate(app, args.conversations, args.rate, "rate")
+    messages, elapsed, cpu = await saturation(app, args.conversations, "sat")
+    latencies, rate_elapsed = await at_rate(
+        app, args.conversations, args.rate, "rate", poisson=args.arrivals == "poisson"
+    )
     # Partners claim what was handed over (the staff side of the pipeline).
     staff = Staff("Bench", "lumens", "@bench:cjg.test")
     await app.handle_room_message("loket", Staff("Loket", "loket", "@l:cjg"), "!open")
@@ -183,10 +190,12 @@ async def main() -> None:
     print(f"start-up     {startup:.2f} s (storage, migrations, NLU load)")
     print(
         f"saturation   {messages} messages in {args.conversations} conversations at once: "
-        f"{messages / elapsed:.0f} messages/s"
+        f"{messages / elapsed:.0f} messages/s, {cpu / messages * 1000:.2f} ms CPU per message "
+        "in this process"
     )
     print(
-        f"at a rate    {len(latencies)} messages offered at {args.rate:.0f}/s over "
+        f"at a rate    {len(latencies)} messages offered at {args.rate:.0f}/s "
+        f"({args.arrivals}) over "
         f"{args.conversations} open conversations: {len(latencies) / rate_elapsed:.0f} "
         f"messages/s, latency p50 {statistics.median(latencies):.2f} ms, "
         f"p99 {percentile(latencies, 0.99):.2f} ms"

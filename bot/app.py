@@ -279,7 +279,7 @@ class App:
                 outbox.redactions.extend((p.room, p.message_ref, number) for p in posts)
                 await repo.mark_redacted([p.id for p in posts])
                 # Copies not posted yet are not posted at all.
-                await repo.drop_deliveries([number], ("post",))
+                await repo.drop_posts(number, action.rooms, action.kinds)
             elif isinstance(action, Audit):
                 await repo.audit(
                     now, action.event, action.actor_role, action.organisation, action.handover

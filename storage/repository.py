@@ -615,6 +615,20 @@ class Repository:
             query = query.where(OutboxRow.target.in_(targets))
         await self.session.execute(query)
 
+    async def drop_posts(
+        self, handover: int, rooms: tuple[str, ...], kinds: tuple[str, ...]
+    ) -> None:
+        """Forget undelivered room posts of one handover in `rooms` of `kinds`."""
+        query = select(OutboxRow.id, OutboxRow.payload).where(
+            OutboxRow.handover_number == handover, OutboxRow.kind == "post"
+        )
+        drop = []
+        for row_id, payload in (await self.session.execute(query)).all():
+            post = json.loads(self.cipher.decrypt(payload))
+            if post.get("room") in rooms and post.get("kind") in kinds:
+                drop.append(row_id)
+        await self.delivered(drop)
+
     async def pending_deliveries(self, kind: str | None = None) -> int:
         query = select(func.count()).select_from(OutboxRow)
         if kind is not None:

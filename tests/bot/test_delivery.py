@@ -118,3 +118,32 @@ async def test_undelivered_copies_are_never_sent_after_deletion(
     assert len(rooms.posts) == before
     assert rooms.redacted and await pending(app) == 0
     await app.store.close()
+
+
+async def test_a_claim_drops_undelivered_copies_in_the_other_rooms_only(
+    settings: Settings, tmp_path: Path
+) -> None:
+    clock = Clock(at("2026-11-27 20:00"))
+    app, _, rooms = await make_app(settings, tmp_path, clock, FakeNlu())
+    app.dispatcher.rooms_ready = lambda: False  # the homeserver is away for a while
+    for text in (
+        "alles loopt mis thuis",
+        "Veldhoven",
+        "12",
+        "meisje",
+        "ja",
+        "ouder@x.nl",
+        "anoniem",
+        "ja",
+    ):
+        await app.handle_parent("console", "chat-3", ParentText(text))
+    await app.handle_room_message("lumens", Staff("Eva", "lumens", "@eva:x"), "!claim 1")
+    app.dispatcher.rooms_ready = lambda: True
+    await app.dispatcher.flush()
+    partners = {p.id for p in settings.partners} - {"lumens"}
+    elsewhere = [text for room, text, _ in rooms.posts if room in partners]
+    # The other partners never see the question, only that Lumens took it.
+    assert elsewhere and all("opgepakt door Lumens" in text for text in elsewhere)
+    assert any("Nieuwe vraag nr. 1" in text for text in rooms.in_room("lumens"))
+    assert await pending(app) == 0
+    await app.store.close()
