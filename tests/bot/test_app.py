@@ -13,7 +13,7 @@ from flows.events import ParentCommand, ParentText, Staff, parse_command
 from storage.models import AuditRow, ConversationRow, HandoverRow, RegistrationRow
 from support.app import Clock, make_app
 from support.databases import stored_bytes
-from support.flows import FakeNlu, at
+from support.flows import TYPE_3_INTAKE, FakeNlu, at
 
 PARENT = "chat-4242"
 PHONE = "06-48213579"
@@ -86,16 +86,7 @@ async def test_type_3_two_staff_claim_at_once_and_exactly_one_wins(
     settings: Settings, tmp_path: Path, clock: Clock
 ) -> None:
     app, _, rooms = await make_app(settings, tmp_path, clock, FakeNlu())
-    for text in (
-        "alles loopt mis thuis",
-        "Veldhoven",
-        "12",
-        "meisje",
-        "ja",
-        "ouder@voorbeeld.nl",
-        "anoniem",
-        "ja",
-    ):
+    for text in TYPE_3_INTAKE:
         await say(app, text)
     assert {r for r, _, _ in rooms.posts} >= set(FIVE)
     assert not any("ouder@voorbeeld.nl" in t for _, t, _ in rooms.posts)

@@ -9,7 +9,7 @@ from bot.config import Settings
 from bot.retention import Sweeper
 from flows.events import ParentText, Staff
 from support.app import Clock, make_app
-from support.flows import FakeNlu, at
+from support.flows import TYPE_3_INTAKE, FakeNlu, at
 
 INTAKE = (
     "ons kind wordt gepest, kan iemand helpen",
@@ -126,16 +126,7 @@ async def test_a_claim_drops_undelivered_copies_in_the_other_rooms_only(
     clock = Clock(at("2026-11-27 20:00"))
     app, _, rooms = await make_app(settings, tmp_path, clock, FakeNlu())
     app.dispatcher.rooms_ready = lambda: False  # the homeserver is away for a while
-    for text in (
-        "alles loopt mis thuis",
-        "Veldhoven",
-        "12",
-        "meisje",
-        "ja",
-        "ouder@x.nl",
-        "anoniem",
-        "ja",
-    ):
+    for text in TYPE_3_INTAKE:
         await app.handle_parent("console", "chat-3", ParentText(text))
     await app.handle_room_message("lumens", Staff("Eva", "lumens", "@eva:x"), "!claim 1")
     app.dispatcher.rooms_ready = lambda: True

@@ -94,3 +94,16 @@ class Chat:
 
     def last_of(self, kind: type) -> list:
         return [a for a in self.last if isinstance(a, kind)]
+
+
+# A type-3 intake with FakeNlu: a question for all five partners, then every answer.
+TYPE_3_INTAKE = (
+    "alles loopt mis thuis",
+    "Veldhoven",
+    "12",
+    "meisje",
+    "ja",
+    "ouder@voorbeeld.nl",
+    "anoniem",
+    "ja",
+)
