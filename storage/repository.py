@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from flows.actions import HandoverDetails, Registration
 from flows.state import OPEN_STATUSES, ConversationState, HandoverState
 from storage.crypto import FieldCipher
-from storage.inline_sqlite import InlineSqlite
+from storage.inline_sqlite import InlineSqlite, prepared
 from storage.models import (
     AuditRow,
     ConversationRow,
@@ -62,11 +62,13 @@ def _aware(moment: datetime) -> datetime:
 
 # The statements of every message, built once (Core, not ORM: a fraction of the cost).
 _CONVERSATIONS = ConversationRow.__table__
-_FIND_CONVERSATION = select(_CONVERSATIONS.c.id, _CONVERSATIONS.c.state).where(
-    _CONVERSATIONS.c.user_key == bindparam("user_key")
+_FIND_CONVERSATION = prepared(
+    select(_CONVERSATIONS.c.id, _CONVERSATIONS.c.state).where(
+        _CONVERSATIONS.c.user_key == bindparam("user_key")
+    )
 )
 _FIND_CONVERSATION_LOCKED = _FIND_CONVERSATION.with_for_update()
-_UPDATE_CONVERSATION = (
+_UPDATE_CONVERSATION = prepared(
     update(_CONVERSATIONS)
     .where(_CONVERSATIONS.c.id == bindparam("conversation_id"))
     .values(
@@ -76,10 +78,77 @@ _UPDATE_CONVERSATION = (
         purge_at=bindparam("purge_at"),
     )
 )
-_INSERT_CONVERSATION = insert(_CONVERSATIONS)
-_INSERT_AUDIT = insert(AuditRow.__table__)
-_INSERT_OUTBOX = insert(OutboxRow.__table__)
-_INSERT_REGISTRATION = insert(RegistrationRow.__table__)
+_INSERT_CONVERSATION = prepared(insert(_CONVERSATIONS))
+_INSERT_AUDIT = prepared(insert(AuditRow.__table__))
+_HANDOVERS = HandoverRow.__table__
+_HANDOVER_COLUMNS = (_HANDOVERS.c.state, _HANDOVERS.c.details, _HANDOVERS.c.conversation_id)
+_INSERT_HANDOVER = prepared(insert(_HANDOVERS).returning(_HANDOVERS.c.number))
+_THIS_HANDOVER = _HANDOVERS.c.number == bindparam("handover_number")
+_SET_HANDOVER_STATE = prepared(
+    update(_HANDOVERS).where(_THIS_HANDOVER).values(state=bindparam("state"))
+)
+_GET_HANDOVER = prepared(
+    select(*_HANDOVER_COLUMNS).where(_THIS_HANDOVER, _HANDOVERS.c.purged.is_(False))
+)
+_GET_HANDOVER_LOCKED = _GET_HANDOVER.with_for_update()
+_HANDOVERS_OF = prepared(
+    select(*_HANDOVER_COLUMNS).where(
+        _HANDOVERS.c.conversation_id == bindparam("conversation_id"),
+        _HANDOVERS.c.purged.is_(False),
+    )
+)
+_SAVE_HANDOVER = prepared(
+    update(_HANDOVERS)
+    .where(_THIS_HANDOVER)
+    .values(
+        status=bindparam("status"),
+        targets=bindparam("targets"),
+        urgent=bindparam("urgent"),
+        purge_at=bindparam("purge_at"),
+        state=bindparam("state"),
+    )
+)
+_FORGET_HANDOVER = _SAVE_HANDOVER.values(details=None)
+_OUTBOX = OutboxRow.__table__
+_SETTINGS = SettingRow.__table__
+_GET_SETTING = prepared(select(_SETTINGS.c.value).where(_SETTINGS.c.key == bindparam("key")))
+_INSERT_OUTBOX = prepared(insert(_OUTBOX))
+_CLAIMABLE = (
+    select(
+        _OUTBOX.c.id,
+        _OUTBOX.c.target,
+        _OUTBOX.c.kind,
+        _OUTBOX.c.handover_number,
+        _OUTBOX.c.payload,
+        _OUTBOX.c.attempts,
+    )
+    .where(
+        _OUTBOX.c.target.in_(bindparam("targets", expanding=True)),
+        or_(_OUTBOX.c.claimed_until.is_(None), _OUTBOX.c.claimed_until < bindparam("now")),
+    )
+    .order_by(_OUTBOX.c.id)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
+)
+_CLAIMABLE_DUE = _CLAIMABLE.where(
+    or_(_OUTBOX.c.not_before.is_(None), _OUTBOX.c.not_before <= bindparam("now"))
+)
+_WAITING = (
+    select(_OUTBOX.c.target, func.min(_OUTBOX.c.id))
+    .where(
+        _OUTBOX.c.target.in_(bindparam("targets", expanding=True)),
+        _OUTBOX.c.not_before > bindparam("now"),
+    )
+    .group_by(_OUTBOX.c.target)
+)
+_CLAIM = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
+    .values(claimed_until=bindparam("until"))
+)
+_DELIVERED = delete(_OUTBOX).where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
+_INSERT_REGISTRATION = prepared(insert(RegistrationRow.__table__))
+_INSERT_ROOM_POST = prepared(insert(RoomPostRow.__table__))
 
 
 class Store:
@@ -173,8 +242,9 @@ class Repository:
         row = (await self.session.execute(query, params)).one_or_none()
         if row is None:
             return None
-        state = ConversationState.model_validate_json(self.cipher.decrypt(row.state))
-        return Conversation(row.id, channel, address, state)
+        conversation_id, blob = row
+        state = ConversationState.model_validate_json(self.cipher.decrypt(blob))
+        return Conversation(conversation_id, channel, address, state)
 
     async def get_conversation(self, conversation_id: str) -> Conversation | None:
         row = await self.session.get(ConversationRow, conversation_id)
@@ -240,76 +310,76 @@ class Repository:
         now: datetime,
         promised_by: datetime | None = None,
     ) -> Handover:
-        row = HandoverRow(
-            conversation_id=conversation_id,
-            status="created",
-            targets=list(targets),
-            urgent=urgent,
-            created_at=now,
-            purge_at=None,
-            purged=False,
-            state=b"",
-            details=self.cipher.encrypt(json.dumps(asdict(details))),
-        )
-        self.session.add(row)
-        await self.session.flush()
+        number = (
+            await self.session.execute(
+                _INSERT_HANDOVER,
+                {
+                    "conversation_id": conversation_id,
+                    "status": "created",
+                    "targets": list(targets),
+                    "urgent": urgent,
+                    "created_at": now,
+                    "purge_at": None,
+                    "purged": False,
+                    "state": b"",
+                    "details": self.cipher.encrypt(json.dumps(asdict(details))),
+                },
+            )
+        ).scalar_one()
         state = HandoverState(
-            number=row.number,
+            number=number,
             targets=list(targets),
             urgent=urgent,
             created_at=now,
             promised_by=promised_by,
         )
-        row.state = self.cipher.encrypt(state.model_dump_json())
-        await self.session.flush()
+        await self.session.execute(
+            _SET_HANDOVER_STATE,
+            {"handover_number": number, "state": self.cipher.encrypt(state.model_dump_json())},
+        )
         return Handover(state, details, conversation_id)
 
     async def get_handover(self, number: int, lock: bool = False) -> Handover | None:
-        query = select(HandoverRow).where(
-            HandoverRow.number == number, HandoverRow.purged.is_(False)
-        )
-        if lock:
-            query = query.with_for_update()
-        row = (await self.session.execute(query)).scalar_one_or_none()
-        return None if row is None else self._handover(row)
+        query = _GET_HANDOVER_LOCKED if lock else _GET_HANDOVER
+        row = (await self.session.execute(query, {"handover_number": number})).one_or_none()
+        return None if row is None else self._handover(*row)
 
-    def _handover(self, row: HandoverRow) -> Handover:
-        state = HandoverState.model_validate_json(self.cipher.decrypt(row.state))
-        details = None
-        if row.details is not None:
-            details = HandoverDetails(**json.loads(self.cipher.decrypt(row.details)))
-        return Handover(state, details, row.conversation_id)
+    def _handover(
+        self, state: bytes, details: bytes | None, conversation_id: str | None
+    ) -> Handover:
+        decrypted = None
+        if details is not None:
+            decrypted = HandoverDetails(**json.loads(self.cipher.decrypt(details)))
+        state_ = HandoverState.model_validate_json(self.cipher.decrypt(state))
+        return Handover(state_, decrypted, conversation_id)
 
     async def save_handover(self, state: HandoverState, forget_details: bool = False) -> None:
-        values: dict[str, object] = {
-            "status": state.status.value,
-            "targets": list(state.targets),
-            "urgent": state.urgent,
-            "purge_at": state.purge_at,
-            "state": self.cipher.encrypt(state.model_dump_json()),
-        }
-        if forget_details:
-            values["details"] = None
         await self.session.execute(
-            update(HandoverRow).where(HandoverRow.number == state.number).values(**values)
+            _FORGET_HANDOVER if forget_details else _SAVE_HANDOVER,
+            {
+                "handover_number": state.number,
+                "status": state.status.value,
+                "targets": list(state.targets),
+                "urgent": state.urgent,
+                "purge_at": state.purge_at,
+                "state": self.cipher.encrypt(state.model_dump_json()),
+            },
         )
 
     async def handovers_of(self, conversation_id: str) -> list[Handover]:
-        query = select(HandoverRow).where(
-            HandoverRow.conversation_id == conversation_id, HandoverRow.purged.is_(False)
-        )
-        rows = (await self.session.execute(query)).scalars().all()
-        return [self._handover(row) for row in rows]
+        query = _HANDOVERS_OF
+        rows = (await self.session.execute(query, {"conversation_id": conversation_id})).all()
+        return [self._handover(*row) for row in rows]
 
     async def open_handovers(self) -> list[Handover]:
         statuses = [s.value for s in OPEN_STATUSES]
         query = (
-            select(HandoverRow)
-            .where(HandoverRow.status.in_(statuses), HandoverRow.purged.is_(False))
-            .order_by(HandoverRow.number)
+            select(*_HANDOVER_COLUMNS)
+            .where(_HANDOVERS.c.status.in_(statuses), _HANDOVERS.c.purged.is_(False))
+            .order_by(_HANDOVERS.c.number)
         )
-        rows = (await self.session.execute(query)).scalars().all()
-        return [self._handover(row) for row in rows]
+        rows = (await self.session.execute(query)).all()
+        return [self._handover(*row) for row in rows]
 
     async def due_handovers(self, now: datetime, limit: int = 500) -> list[tuple[int, str | None]]:
         """(number, conversation id) of handovers due for deletion, locked for this sweep.
@@ -424,15 +494,16 @@ class Repository:
     async def add_room_post(
         self, number: int, room: str, kind: str, message_ref: str, now: datetime
     ) -> None:
-        self.session.add(
-            RoomPostRow(
-                handover_number=number,
-                room=room,
-                kind=kind,
-                message_ref=message_ref,
-                created_at=now,
-                redacted=False,
-            )
+        await self.session.execute(
+            _INSERT_ROOM_POST,
+            {
+                "handover_number": number,
+                "room": room,
+                "kind": kind,
+                "message_ref": message_ref,
+                "created_at": now,
+                "redacted": False,
+            },
         )
 
     async def room_posts(
@@ -540,38 +611,17 @@ class Repository:
 
         A claim expires, so the deliveries of an instance that died are taken up again.
         """
-        query = (
-            select(OutboxRow)
-            .where(
-                OutboxRow.target.in_(targets),
-                or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now),
-            )
-            .order_by(OutboxRow.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        if not ignore_backoff:
-            query = query.where(or_(OutboxRow.not_before.is_(None), OutboxRow.not_before <= now))
-        rows = list((await self.session.execute(query)).scalars().all())
+        params = {"targets": targets, "now": now, "limit": limit}
+        query = _CLAIMABLE if ignore_backoff else _CLAIMABLE_DUE
+        rows = list((await self.session.execute(query, params)).all())
         if rows and not ignore_backoff:
             # Nothing overtakes a message that waits to be tried again in its target.
-            waiting = dict(
-                (
-                    await self.session.execute(
-                        select(OutboxRow.target, func.min(OutboxRow.id))
-                        .where(OutboxRow.target.in_(targets), OutboxRow.not_before > now)
-                        .group_by(OutboxRow.target)
-                    )
-                ).all()
-            )
+            waiting = dict((await self.session.execute(_WAITING, params)).all())
             rows = [row for row in rows if row.id < waiting.get(row.target, row.id + 1)]
         if not rows:
             return []
         await self.session.execute(
-            update(OutboxRow)
-            .where(OutboxRow.id.in_([row.id for row in rows]))
-            .values(claimed_until=now + claim_for)
-            .execution_options(synchronize_session=False)
+            _CLAIM, {"ids": [row.id for row in rows], "until": now + claim_for}
         )
         return [
             Delivery(
@@ -587,7 +637,7 @@ class Repository:
 
     async def delivered(self, ids: list[int]) -> None:
         if ids:
-            await self.session.execute(delete(OutboxRow).where(OutboxRow.id.in_(ids)))
+            await self.session.execute(_DELIVERED, {"ids": ids})
 
     async def delivery_failed(self, delivery_id: int, not_before: datetime | None) -> None:
         """Back to the queue: tried again from `not_before` (None: at the next round)."""
@@ -721,8 +771,7 @@ class Repository:
     # --- settings ---
 
     async def get_setting(self, key: str) -> str | None:
-        row = await self.session.get(SettingRow, key)
-        return None if row is None else row.value
+        return (await self.session.execute(_GET_SETTING, {"key": key})).scalar()
 
     async def set_setting(self, key: str, value: str) -> None:
         row = await self.session.get(SettingRow, key)
