@@ -83,6 +83,24 @@ def test_encrypted_fields_do_not_contain_the_plain_text() -> None:
     assert chat_id not in cipher.lookup("telegram", chat_id)
 
 
+def test_fields_written_as_fernet_tokens_by_earlier_versions_still_decrypt() -> None:
+    old, new = Fernet.generate_key(), Fernet.generate_key()
+    legacy = Fernet(old).encrypt(b"Sanne 0612345678")
+    assert FieldCipher([new, old]).decrypt(legacy) == "Sanne 0612345678"
+    with pytest.raises(KeyError_):
+        FieldCipher([new]).decrypt(legacy)
+
+
+def test_a_changed_byte_is_detected_not_decrypted() -> None:
+    cipher = FieldCipher([Fernet.generate_key()])
+    token = bytearray(cipher.encrypt("0612345678"))
+    assert len(token) == 1 + 12 + len("0612345678") + 16  # version, nonce, text, tag
+    assert cipher.encrypt("0612345678") != bytes(token)  # a fresh nonce every time
+    token[-1] ^= 1
+    with pytest.raises(KeyError_, match="cannot be decrypted"):
+        cipher.decrypt(bytes(token))
+
+
 def test_a_bad_key_is_a_clear_error() -> None:
     with pytest.raises(KeyError_, match="not a valid Fernet key"):
         FieldCipher([b"too-short"])
