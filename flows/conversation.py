@@ -127,7 +127,7 @@ def _text(turn: _Turn, event: ParentText) -> None:
         and (len(text.split()) >= LANGUAGE_SWITCH_MIN_WORDS or state.step == Step.NEW)
     ):
         state.language = result.language
-    if result is not None and result.route == "crisis":
+    if result is not None and result.route == "crisis" and not _plain_answer(turn, result, text):
         _crisis(turn, text, result.crisis_category or "crisis")
         return
     if state.step == Step.NEW:
@@ -139,6 +139,11 @@ def _text(turn: _Turn, event: ParentText) -> None:
     answer = event.button or text
     handler = _STEP_HANDLERS.get(state.step, _ask)
     handler(turn, answer, text)
+
+
+def _plain_answer(turn: _Turn, result: NluResult, text: str) -> bool:
+    """A crisis guessed by the classifier alone, on a plain answer to the question asked."""
+    return result.crisis_category is None and intake.is_plain_answer(turn.state.step, text)
 
 
 def _is_greeting(result: object) -> bool:

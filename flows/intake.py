@@ -8,13 +8,17 @@ from __future__ import annotations
 
 from enum import Enum
 
-from flows.state import Question, Slot, Step
+from flows.state import INTAKE_STEPS, Question, Slot, Step
 from flows.texts import Catalogue
-from nlu.answers import invalid_phone_like, is_decline, parse_contact
+from nlu.answers import invalid_phone_like, is_decline, parse_contact, parse_yes_no
 from nlu.entities import find_age, find_place, find_sex, parse_age, parse_place, parse_sex
 
 # An answer this long that is not understood is taken as more about the question.
 EXTRA_TEXT_MIN_WORDS = 6
+# At most this many words, and it reads as the answer asked for: a plain answer.
+PLAIN_ANSWER_MAX_WORDS = 3
+# Steps whose question is answered with yes or no.
+YES_NO_STEPS = (Step.HELPED, Step.DISCLOSE, Step.SUMMARY, Step.CRISIS_OFFER, Step.FORGET_CONFIRM)
 
 
 class Outcome(Enum):
@@ -40,6 +44,30 @@ def prefill(question: Question) -> None:
         place = find_place(text)
         if place is not None:
             question.place, question.place_slot = place.name, Slot.GIVEN
+
+
+def is_plain_answer(step: Step, text: str) -> bool:
+    """`text` is a short, plain answer to the question of `step` ("meisje" to geslacht).
+
+    Such an answer is not read as a crisis on the classifier's guess alone (a single word
+    gives it little to go on); the crisis lexicon still checks every message.
+    """
+    if len(text.split()) > PLAIN_ANSWER_MAX_WORDS:
+        return False
+    if step in INTAKE_STEPS and is_decline(text):
+        return True
+    if step == Step.PLACE:
+        return parse_place(text) is not None
+    if step == Step.AGE:
+        return parse_age(text) is not None
+    if step == Step.SEX:
+        return parse_sex(text) is not None
+    if step == Step.CONTACT:
+        contact = parse_contact(text)
+        return bool(contact.phone or contact.email)
+    if step in YES_NO_STEPS:
+        return parse_yes_no(text) is not None
+    return False
 
 
 def apply_answer(question: Question, step: Step, answer: str) -> Outcome:

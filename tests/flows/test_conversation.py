@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from flows.actions import (
@@ -16,7 +18,7 @@ from flows.actions import (
 from flows.context import FlowContext
 from flows.events import ConversationExpired, ParentUnsupported
 from flows.state import Slot, Step
-from support.flows import Chat, at
+from support.flows import Chat, FakeResult, at, fake_understand
 
 FRIDAY_EVENING = "2026-11-27 20:00"
 FIVE_PARTNERS = ("ZuidZorg", "GGD", "Lumens", "Cordaad", "MEE")
@@ -346,6 +348,40 @@ def test_crisis_is_checked_at_every_step_of_the_intake(
     [handover] = chat.of(CreateHandover)
     assert handover.targets == ("loket",) and handover.urgent
     assert len(chat.of(Register)) == 1  # registered once, as crisis
+
+
+def test_a_plain_answer_is_no_crisis_on_the_classifiers_guess_alone(ctx: FlowContext) -> None:
+    """The classifier once read "meisje" (the answer to geslacht) as a crisis: 112 for a girl.
+
+    A short answer that parses as what was asked goes on with the intake; the crisis lexicon
+    (a crisis category) still counts at that step, and a longer message still counts too.
+    """
+
+    def guessing(text: str) -> FakeResult:
+        if text in ("meisje", "Veldhoven", "ja", "0612345678", "ze huilt de hele dag"):
+            return FakeResult("crisis", confidence=0.55)
+        return fake_understand(text)
+
+    chat = new_chat(replace(ctx, understand=guessing))  # type: ignore[arg-type]
+    chat.say("ons kind wordt gepest, wie kan helpen")
+    chat.say("Veldhoven")
+    chat.say("3")
+    assert chat.state.step == Step.SEX
+    chat.say("meisje")
+    assert chat.state.step == Step.DISCLOSE and not chat.of(UrgentFlag)
+    chat.say("ja")
+    assert chat.state.step == Step.CONTACT and not chat.of(UrgentFlag)
+    chat.say("0612345678")
+    assert not chat.of(UrgentFlag)
+    chat.say("ze huilt de hele dag")  # four words: the classifier's guess counts
+    assert chat.state.step == Step.CRISIS_OFFER and chat.last_of(UrgentFlag)
+
+    lexicon = new_chat(ctx)
+    lexicon.say("ons kind wordt gepest, wie kan helpen")
+    lexicon.say("Veldhoven")
+    lexicon.say("3")
+    assert "112" in lexicon.say("niet meer leven")[0]  # short, but a danger word
+    assert lexicon.state.step == Step.CRISIS_OFFER
 
 
 def test_crisis_without_follow_up_ends_with_the_numbers_still_valid(ctx: FlowContext) -> None:
