@@ -25,7 +25,7 @@ import sqlite3
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, event
@@ -84,24 +84,40 @@ _NO_DEFAULT = object()
 
 @dataclass(frozen=True, slots=True)
 class _Plan:
-    """A statement compiled for sqlite3: SQL text, how to fill and convert the parameters."""
+    """A statement compiled for sqlite3: SQL text, how to fill and convert the parameters.
+
+    A list parameter (`IN`, an expanding bind) gets as many placeholders as it has values;
+    the SQL text for each length is made once.
+    """
 
     sql: str
-    params: tuple[tuple[str, Any, Any], ...]  # (name, bind processor or None, default)
+    params: tuple[tuple[str, Any, Any, bool], ...]  # (name, processor, default, expanding)
     results: tuple[Any, ...] | None  # result processors of a SELECT, None when all are None
+    expanding: tuple[str, ...]
+    sql_by_lengths: dict[tuple[int, ...], str] = field(default_factory=dict)
+
+    def runs(self, values: dict[str, Any]) -> bool:
+        """False for an empty list: SQLAlchemy renders that case (an always-false test)."""
+        return all(values.get(name) for name in self.expanding)
 
     def run(self, dbapi: sqlite3.Connection, values: dict[str, Any]) -> PreparedResult:
-        args = []
-        for name, process, default in self.params:
+        args: list[Any] = []
+        for name, process, default, expanding in self.params:
             value = values.get(name, default)
             if value is _NO_DEFAULT:
                 raise KeyError(f"no value for parameter {name!r}")
-            args.append(process(value) if process is not None else value)
+            if expanding:
+                args.extend(value if process is None else [process(v) for v in value])
+            else:
+                args.append(value if process is None else process(value))
+        sql = self.sql
+        if self.expanding:
+            sql = self._sql([len(values[name]) for name in self.expanding])
         try:
-            cursor = dbapi.execute(self.sql, args)
+            cursor = dbapi.execute(sql, args)
             rows = cursor.fetchall()
         except sqlite3.Error as error:  # the same exceptions as SQLAlchemy's own path
-            raise DBAPIError.instance(self.sql, args, error, sqlite3.Error) from error
+            raise DBAPIError.instance(sql, args, error, sqlite3.Error) from error
         if self.results is not None:
             results = self.results
             rows = [
@@ -109,6 +125,17 @@ class _Plan:
                 for row in rows
             ]
         return PreparedResult(rows, cursor.rowcount)
+
+    def _sql(self, lengths: list[int]) -> str:
+        key = tuple(lengths)
+        sql = self.sql_by_lengths.get(key)
+        if sql is None:
+            sql = self.sql
+            for name, length in zip(self.expanding, lengths, strict=True):
+                sql = sql.replace(f"__[POSTCOMPILE_{name}]", ", ".join("?" * length))
+            if len(self.sql_by_lengths) < 256:
+                self.sql_by_lengths[key] = sql
+        return sql
 
 
 def _plan(statement: Any, keys: tuple[str, ...], dialect: Dialect) -> _Plan | None:
@@ -125,15 +152,18 @@ def _plan(statement: Any, keys: tuple[str, ...], dialect: Dialect) -> _Plan | No
             return None
         defaults[column.key] = default.arg
     params = []
+    expanding = []
     for name in compiled.positiontup:
         bind = compiled.binds[name]
-        if bind.expanding:
-            return None
-        process = bind.type.dialect_impl(dialect).bind_processor(dialect)
         if bind.callable is not None:
             return None
+        if bind.expanding:
+            if f"__[POSTCOMPILE_{name}]" not in compiled.string or name in expanding:
+                return None  # rendered in a way this plan does not know
+            expanding.append(name)
+        process = bind.type.dialect_impl(dialect).bind_processor(dialect)
         default = defaults.get(name, _NO_DEFAULT if bind.required else bind.value)
-        params.append((name, process, default))
+        params.append((name, process, default, bool(bind.expanding)))
     results = None
     if statement.is_select:
         processors = tuple(
@@ -142,7 +172,7 @@ def _plan(statement: Any, keys: tuple[str, ...], dialect: Dialect) -> _Plan | No
         )
         if any(p is not None for p in processors):
             results = processors
-    return _Plan(compiled.string, tuple(params), results)
+    return _Plan(compiled.string, tuple(params), results, tuple(expanding))
 
 
 class InlineSession:
@@ -177,9 +207,10 @@ class InlineSession:
     async def execute(self, statement: Any, params: Any = None, **kwargs: Any) -> Any:
         if not statement._propagate_attrs and not kwargs:
             if statement._execution_options.get(PREPARED):
-                plan = self._plan(statement, params or {})
-                if plan is not None:
-                    return plan.run(self._dbapi, params or {})
+                values = params or {}
+                plan = self._plan(statement, values)
+                if plan is not None and plan.runs(values):
+                    return plan.run(self._dbapi, values)
             # Core (not ORM) statements: straight to the connection, without the session's
             # per-statement machinery. A session would not flush for them either.
             return self._joined().execute(statement, params)

@@ -113,7 +113,7 @@ _OUTBOX = OutboxRow.__table__
 _SETTINGS = SettingRow.__table__
 _GET_SETTING = prepared(select(_SETTINGS.c.value).where(_SETTINGS.c.key == bindparam("key")))
 _INSERT_OUTBOX = prepared(insert(_OUTBOX))
-_CLAIMABLE = (
+_CLAIMABLE = prepared(
     select(
         _OUTBOX.c.id,
         _OUTBOX.c.target,
@@ -133,7 +133,7 @@ _CLAIMABLE = (
 _CLAIMABLE_DUE = _CLAIMABLE.where(
     or_(_OUTBOX.c.not_before.is_(None), _OUTBOX.c.not_before <= bindparam("now"))
 )
-_WAITING = (
+_WAITING = prepared(
     select(_OUTBOX.c.target, func.min(_OUTBOX.c.id))
     .where(
         _OUTBOX.c.target.in_(bindparam("targets", expanding=True)),
@@ -141,12 +141,14 @@ _WAITING = (
     )
     .group_by(_OUTBOX.c.target)
 )
-_CLAIM = (
+_CLAIM = prepared(
     update(_OUTBOX)
     .where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
     .values(claimed_until=bindparam("until"))
 )
-_DELIVERED = delete(_OUTBOX).where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
+_DELIVERED = prepared(
+    delete(_OUTBOX).where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
+)
 _INSERT_REGISTRATION = prepared(insert(RegistrationRow.__table__))
 _INSERT_ROOM_POST = prepared(insert(RoomPostRow.__table__))
 
@@ -617,22 +619,15 @@ class Repository:
         if rows and not ignore_backoff:
             # Nothing overtakes a message that waits to be tried again in its target.
             waiting = dict((await self.session.execute(_WAITING, params)).all())
-            rows = [row for row in rows if row.id < waiting.get(row.target, row.id + 1)]
+            rows = [row for row in rows if row[0] < waiting.get(row[1], row[0] + 1)]
         if not rows:
             return []
         await self.session.execute(
-            _CLAIM, {"ids": [row.id for row in rows], "until": now + claim_for}
+            _CLAIM, {"ids": [row[0] for row in rows], "until": now + claim_for}
         )
         return [
-            Delivery(
-                row.id,
-                row.target,
-                row.kind,
-                row.handover_number,
-                json.loads(self.cipher.decrypt(row.payload)),
-                row.attempts,
-            )
-            for row in rows
+            Delivery(row_id, target, kind, number, json.loads(self.cipher.decrypt(blob)), tries)
+            for row_id, target, kind, number, blob, tries in rows
         ]
 
     async def delivered(self, ids: list[int]) -> None:

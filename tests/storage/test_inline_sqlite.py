@@ -85,21 +85,28 @@ async def test_prepared_statements_store_what_sqlalchemy_would(tmp_path: Path) -
     await store.close()
 
 
-async def test_statements_that_cannot_be_prepared_run_through_sqlalchemy(tmp_path: Path) -> None:
+async def test_list_parameters_run_prepared_and_the_rest_through_sqlalchemy(
+    tmp_path: Path,
+) -> None:
     store = await _store(tmp_path / "p.sqlite3")
     table = SettingRow.__table__
-    expanding = prepared(
-        select(table.c.value).where(table.c.key.in_(bindparam("keys", expanding=True)))
+    listed = prepared(
+        select(table.c.value)
+        .where(table.c.key.in_(bindparam("keys", expanding=True)))
+        .order_by(table.c.value)
     )
     dialect = store._inline.engine.dialect  # type: ignore[union-attr]
-    assert _plan(expanding, ("keys",), dialect) is None
+    assert _plan(listed, ("keys",), dialect) is not None
+    computed = prepared(select(table.c.value).where(table.c.key == bindparam("k", callable_=str)))
+    assert _plan(computed, (), dialect) is None
     async with store.transaction() as repo:
-        await repo.set_setting("a", "1")
-        await repo.set_setting("b", "2")
+        for key in "abc":
+            await repo.set_setting(key, key.upper())
     async with store.transaction() as repo:
-        values = (await repo.session.execute(expanding, {"keys": ["a", "b"]})).scalars().all()
-        assert sorted(values) == ["1", "2"]
-        assert await repo.get_setting("b") == "2"  # prepared, after the ORM wrote it
+        for keys, values in ((["a"], ["A"]), (["c", "a", "x"], ["A", "C"]), ([], [])):
+            result = await repo.session.execute(listed, {"keys": keys})
+            assert [row[0] for row in result.all()] == values
+        assert await repo.get_setting("b") == "B"  # prepared, after the ORM wrote it
     await store.close()
 
 
