@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -113,7 +114,11 @@ class App:
         self._idle = asyncio.Event()
         # How long the bot's personal messages may stay in a parent's chat, per channel.
         self.personal_message_max_age: dict[str, timedelta] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
+        # One lock per chat while a message of it is in hand; gone when none is (no chat ids
+        # pile up in memory).
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
         self.dispatcher = Dispatcher(self)
 
     def add_parent_channel(self, name: str, gateway: ParentGateway) -> None:
@@ -126,7 +131,8 @@ class App:
     def _lock(self, key: str) -> asyncio.Lock:
         lock = self._locks.get(key)
         if lock is None:
-            lock = self._locks[key] = asyncio.Lock()
+            lock = asyncio.Lock()
+            self._locks[key] = lock
         return lock
 
     # --- parents ---

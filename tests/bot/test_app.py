@@ -10,6 +10,7 @@ import pytest
 from bot.config import Settings
 from bot.retention import Sweeper
 from flows.events import ParentCommand, ParentText, Staff, parse_command
+from flows.state import Step
 from storage.models import AuditRow, ConversationRow, HandoverRow, RegistrationRow
 from support.app import Clock, make_app
 from support.databases import stored_bytes
@@ -128,6 +129,26 @@ async def test_release_and_reroute_by_the_loket(
     async with app.store.transaction() as repo:
         events = [e.event for e in await repo.audit_events()]
     assert "route_refused_room" in events and "command_unknown_number" in events
+    await app.store.close()
+
+
+async def test_messages_of_one_chat_one_at_a_time_and_no_chat_ids_kept_after(
+    settings: Settings, tmp_path: Path, clock: Clock
+) -> None:
+    app, parents, _ = await make_app(settings, tmp_path, clock, FakeNlu())
+    texts = ("ons kind wordt gepest, kan iemand helpen", "Veldhoven", "9")
+    for text in texts:  # one chat, message after message
+        await say(app, text, "reference")
+    # Ten chats, each sending the same three messages at once: each chat's go in order.
+    await asyncio.gather(*(say(app, text, f"chat-{i}") for text in texts for i in range(10)))
+    steps = set()
+    async with app.store.transaction() as repo:
+        for address in ["reference", *(f"chat-{i}" for i in range(10))]:
+            found = await repo.find_conversation("console", address)
+            assert found is not None
+            steps.add(found.state.step)
+    assert steps == {Step.SEX}
+    assert len(app._locks) == 0, "no lock (keyed by chat id) is left once nothing is in hand"
     await app.store.close()
 
 
