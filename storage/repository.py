@@ -68,6 +68,14 @@ _FIND_CONVERSATION = prepared(
     )
 )
 _FIND_CONVERSATION_LOCKED = _FIND_CONVERSATION.with_for_update()
+_GET_CONVERSATION = prepared(
+    select(
+        _CONVERSATIONS.c.id,
+        _CONVERSATIONS.c.channel,
+        _CONVERSATIONS.c.address,
+        _CONVERSATIONS.c.state,
+    ).where(_CONVERSATIONS.c.id == bindparam("conversation_id"))
+)
 _UPDATE_CONVERSATION = prepared(
     update(_CONVERSATIONS)
     .where(_CONVERSATIONS.c.id == bindparam("conversation_id"))
@@ -151,6 +159,7 @@ _DELIVERED = prepared(
 )
 _INSERT_REGISTRATION = prepared(insert(RegistrationRow.__table__))
 _INSERT_ROOM_POST = prepared(insert(RoomPostRow.__table__))
+_INSERT_PARENT_MESSAGE = prepared(insert(ParentMessageRow.__table__))
 
 
 class Store:
@@ -249,12 +258,17 @@ class Repository:
         return Conversation(conversation_id, channel, address, state)
 
     async def get_conversation(self, conversation_id: str) -> Conversation | None:
-        row = await self.session.get(ConversationRow, conversation_id)
-        return None if row is None else self._conversation(row)
+        params = {"conversation_id": conversation_id}
+        row = (await self.session.execute(_GET_CONVERSATION, params)).one_or_none()
+        return None if row is None else self._conversation(*row)
 
-    def _conversation(self, row: ConversationRow) -> Conversation:
-        state = ConversationState.model_validate_json(self.cipher.decrypt(row.state))
-        return Conversation(row.id, row.channel, self.cipher.decrypt(row.address), state)
+    def _conversation(self, id: str, channel: str, address: bytes, state: bytes) -> Conversation:
+        return Conversation(
+            id,
+            channel,
+            self.cipher.decrypt(address),
+            ConversationState.model_validate_json(self.cipher.decrypt(state)),
+        )
 
     async def save_conversation(
         self,
@@ -299,7 +313,7 @@ class Repository:
             .with_for_update(skip_locked=True)
         )
         rows = (await self.session.execute(query)).scalars().all()
-        return [self._conversation(row) for row in rows]
+        return [self._conversation(r.id, r.channel, r.address, r.state) for r in rows]
 
     # --- handovers ---
 
@@ -538,13 +552,14 @@ class Repository:
     async def add_parent_message(
         self, conversation_id: str, channel: str, message_ref: str, now: datetime
     ) -> None:
-        self.session.add(
-            ParentMessageRow(
-                conversation_id=conversation_id,
-                channel=channel,
-                message_ref=self.cipher.encrypt(message_ref),
-                sent_at=now,
-            )
+        await self.session.execute(
+            _INSERT_PARENT_MESSAGE,
+            {
+                "conversation_id": conversation_id,
+                "channel": channel,
+                "message_ref": self.cipher.encrypt(message_ref),
+                "sent_at": now,
+            },
         )
 
     async def parent_messages_due(
