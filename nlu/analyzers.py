@@ -11,8 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-_WHITE_SPACES = re.compile(r"\s\s+")
-
 
 def word_ngrams(token_pattern: str, ngram_range: tuple[int, int]) -> Callable[[str], list[str]]:
     """analyzer="word" with lowercase=True, no accent stripping, no stop words."""
@@ -27,31 +25,45 @@ def word_ngrams(token_pattern: str, ngram_range: tuple[int, int]) -> Callable[[s
         start = max(min_n, 2)
         count = len(original)
         for n in range(start, min(max_n + 1, count + 1)):
-            for i in range(count - n + 1):
-                tokens.append(" ".join(original[i : i + n]))
+            tokens += [" ".join(original[i : i + n]) for i in range(count - n + 1)]
         return tokens
 
     return analyze
 
 
+def char_wb_words(text: str) -> list[str]:
+    """The words char_wb takes its n-grams from: the lower-cased text split on white space.
+
+    (scikit-learn first collapses runs of white space, which does not change the split.)
+    """
+    return text.lower().split()
+
+
+def char_wb_word_ngrams(word: str, min_n: int, max_n: int) -> list[str]:
+    """The char_wb n-grams of one word (padded with a space on either side)."""
+    padded = f" {word} "
+    length = len(padded)
+    ngrams: list[str] = []
+    for n in range(min_n, max_n + 1):
+        if length <= n:  # a short word counts once, as a whole
+            ngrams.append(padded)
+            break
+        ngrams += [padded[i : i + n] for i in range(length - n + 1)]
+    return ngrams
+
+
 def char_wb_ngrams(ngram_range: tuple[int, int]) -> Callable[[str], list[str]]:
-    """analyzer="char_wb" with lowercase=True: n-grams inside words padded with a space."""
+    """analyzer="char_wb" with lowercase=True: n-grams inside words padded with a space.
+
+    The n-grams of a text are those of its words (`char_wb_words`) one after another, so
+    a caller may compute (and reuse) them per word with `char_wb_word_ngrams`.
+    """
     min_n, max_n = ngram_range
 
     def analyze(text: str) -> list[str]:
-        document = _WHITE_SPACES.sub(" ", text.lower())
         ngrams: list[str] = []
-        for word in document.split():
-            padded = f" {word} "
-            length = len(padded)
-            for n in range(min_n, max_n + 1):
-                offset = 0
-                ngrams.append(padded[offset : offset + n])
-                while offset + n < length:
-                    offset += 1
-                    ngrams.append(padded[offset : offset + n])
-                if offset == 0:  # a short word counts once
-                    break
+        for word in char_wb_words(text):
+            ngrams += char_wb_word_ngrams(word, min_n, max_n)
         return ngrams
 
     return analyze

@@ -13,11 +13,27 @@ P(intent) = P(route) * P(intent | route). The hierarchy lets every faq example h
 faq-vs-partner decision, which a flat 40-class model does less well.
 
 scikit-learn is used to train. For prediction the fitted model is compiled into plain
-numpy arrays (vocabularies, idf, coefficients, calibration): scoring one message then
-costs one gather and a few small matrix products (well under a millisecond) instead
-of scikit-learn's per-call validation. The compiled model is what gets cached with
-pickle under `~/.cache/cjgbot/nlu-<hash>.pkl`, so a start-up only loads it. The cache is
-an optimisation: when it cannot be read or written, the model is trained in memory.
+numpy arrays (vocabularies, idf, coefficients, calibration), with no scikit-learn
+per-call validation. The compiled model is what gets cached with pickle under
+`~/.cache/cjgbot/nlu-<hash>.pkl`, so a start-up only loads it. The cache is an
+optimisation: when it cannot be read or written, the model is trained in memory.
+
+Scoring one message takes well under 0.1 ms. What it needs beyond the cached model is
+built at the first message (some 70 ms; not pickled, so the cache format and the
+start-up stay as they were):
+
+* features (`_Features.sparse_row`): the word n-grams are counted per text; the char_wb
+  n-grams of a word depend on that word only, so those of every word of the training
+  vocabulary are looked up once (`_Block.known_words`); other words are analysed per
+  call and never kept, so no message text stays in memory. tf-idf and the l2 norm are
+  computed in plain Python: on a few dozen features numpy's per-call overhead costs more.
+* model (`_Stacked`): the coefficients of all levels side by side in one matrix, so one
+  gather and one matrix-vector product give every decision value; the calibration of
+  all levels, the normalisation per level and P(route) * P(intent | route) are a few
+  vectorised operations on some 45 numbers.
+
+`_Level.proba` computes one level on its own: the straightforward (slower) form, kept
+for the corner case where every calibrated value of a level underflows to 0.
 """
 
 from __future__ import annotations
@@ -34,12 +50,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.metadata import version
+from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
 import yaml
 
-from nlu.analyzers import build_analyzer
+from nlu.analyzers import build_analyzer, char_wb_word_ngrams, char_wb_words
 from nlu.crisis import fold
 from nlu.language import detect_language
 from nlu.training_data import Example, data_hash, examples_hash, label_of_intent, load_examples
@@ -61,6 +78,7 @@ _CALIBRATION_FOLDS = 3
 # (tests, a brand-new intent) get a logistic regression instead.
 _MIN_PER_CLASS_FOR_CALIBRATION = 10
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+_PROBABILITY = itemgetter(1)
 # (name, TfidfVectorizer settings). The analyzers are rebuilt from these settings when
 # a compiled model is loaded, so the cache holds no scikit-learn objects.
 _VECTORIZERS: tuple[tuple[str, dict[str, object]], ...] = (
@@ -96,7 +114,11 @@ def prepare_text(text: str) -> str:
     For an English message the Dutch glosses of its domain words are appended, so it
     shares features with the (mostly Dutch) training examples.
     """
-    folded = fold(text[:MAX_FEATURE_CHARS])
+    return prepare_folded(fold(text[:MAX_FEATURE_CHARS]))
+
+
+def prepare_folded(folded: str) -> str:
+    """`prepare_text` given `fold(text[:MAX_FEATURE_CHARS])`."""
     if detect_language(folded) == "en":
         glosses = _glosses(folded)
         if glosses:
@@ -123,6 +145,40 @@ def _softmax(x: np.ndarray) -> np.ndarray:
     return shifted / shifted.sum()
 
 
+@dataclass(frozen=True)
+class _Block:
+    """One feature block prepared for scoring (built from `_Features`, never pickled).
+
+    Feature ids are global (the block's offset added). For a char_wb block `known_words`
+    maps every word of the training vocabulary to the ids of its n-grams (a word's
+    char_wb n-grams depend on the word only). Other words are analysed per call and not
+    kept: no message text stays in memory after the call.
+    """
+
+    analyzer: Callable[[str], list[str]]
+    vocabulary: dict[str, int]
+    offset: int
+    idf: list[float]  # by global feature id (zero outside the block)
+    char_range: tuple[int, int] | None  # (min_n, max_n) of a char_wb block, else None
+    known_words: dict[str, tuple[int, ...]]
+
+    def ids(self, grams: Sequence[str]) -> list[int]:
+        vocab, offset = self.vocabulary, self.offset
+        return [vocab[g] + offset for g in grams if g in vocab]
+
+    def counts(self, prepared: str) -> Counter[int]:
+        """Occurrences per feature id of one prepared text."""
+        if self.char_range is None:
+            return Counter(self.ids(self.analyzer(prepared)))
+        min_n, max_n = self.char_range
+        known = self.known_words
+        ids: list[int] = []
+        for word in char_wb_words(prepared):
+            cached = known.get(word)
+            ids += self.ids(char_wb_word_ngrams(word, min_n, max_n)) if cached is None else cached
+        return Counter(ids)
+
+
 @dataclass
 class _Features:
     """TF-IDF (sublinear tf, l2 norm per block) of several blocks, side by side."""
@@ -135,11 +191,16 @@ class _Features:
 
     def __post_init__(self) -> None:
         self._analyzers: list[Callable[[str], list[str]]] | None = None
+        self._blocks: list[_Block] | None = None
 
     def __getstate__(self) -> dict[str, object]:
         state = dict(self.__dict__)
-        state["_analyzers"] = None
+        state["_analyzers"] = state["_blocks"] = None
         return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self.__post_init__()
 
     @classmethod
     def fit(cls, texts: Sequence[str]) -> tuple[_Features, object]:
@@ -164,27 +225,53 @@ class _Features:
             self._analyzers = [build_analyzer(s) for s in self.settings]
         return self._analyzers
 
+    def _scoring_blocks(self) -> list[_Block]:
+        """The blocks ready for scoring (built at first use)."""
+        if self._blocks is None:
+            words = [
+                word
+                for spec, vocab in zip(self.settings, self.vocabularies, strict=True)
+                if spec.get("analyzer") == "word"
+                for word in vocab
+                if " " not in word
+            ]
+            idf = np.zeros(self.size)
+            for block_idf, offset in zip(self.idfs, self.offsets, strict=True):
+                idf[offset : offset + len(block_idf)] = block_idf
+            idf_list: list[float] = idf.tolist()
+            blocks = []
+            for analyzer, spec, vocab, offset in zip(
+                self._analyzer_list(), self.settings, self.vocabularies, self.offsets, strict=True
+            ):
+                block = _Block(analyzer, vocab, offset, idf_list, None, {})
+                if spec.get("analyzer") == "char_wb":
+                    min_n, max_n = tuple(spec.get("ngram_range", (1, 1)))  # type: ignore[call-overload]
+                    known = {
+                        w: tuple(block.ids(char_wb_word_ngrams(w, min_n, max_n))) for w in words
+                    }
+                    block = _Block(analyzer, vocab, offset, idf_list, (min_n, max_n), known)
+                blocks.append(block)
+            self._blocks = blocks
+        return self._blocks
+
     def sparse_row(self, prepared: str) -> tuple[np.ndarray, np.ndarray]:
-        """(column indices, values) of one prepared text."""
-        all_idx: list[np.ndarray] = []
-        all_val: list[np.ndarray] = []
-        for analyzer, vocab, idf, offset in zip(
-            self._analyzer_list(), self.vocabularies, self.idfs, self.offsets, strict=True
-        ):
-            counts = Counter(vocab[t] for t in analyzer(prepared) if t in vocab)
+        """(column indices, values) of one prepared text.
+
+        Sublinear tf times idf, l2-normalised per block. On the few dozen features of a
+        message plain Python is faster than numpy's per-call overhead.
+        """
+        all_idx: list[int] = []
+        all_val: list[float] = []
+        for block in self._scoring_blocks():
+            counts = block.counts(prepared)
             if not counts:
                 continue
-            idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-            tf = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
-            val = (np.log(tf) + 1.0) * idf[idx]
-            norm = math.sqrt(float(np.dot(val, val)))
-            if norm > 0:
-                val /= norm
-            all_idx.append(idx + offset)
-            all_val.append(val)
-        if not all_idx:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        return np.concatenate(all_idx), np.concatenate(all_val)
+            idf = block.idf
+            val = [idf[i] if n == 1 else (math.log(n) + 1.0) * idf[i] for i, n in counts.items()]
+            norm = math.hypot(*val)
+            all_idx += counts
+            all_val += [v / norm for v in val] if norm > 0 else val
+        return np.array(all_idx, dtype=np.int64), np.array(all_val, dtype=np.float32)
 
 
 @dataclass
@@ -222,6 +309,116 @@ class _Level:
         if total <= 0:
             return np.full(len(self.classes), 1.0 / len(self.classes))
         return calibrated / total
+
+
+@dataclass(frozen=True)
+class _Stacked:
+    """All levels of an `IntentClassifier` as one linear map plus vectorised calibration.
+
+    Built at first use from the levels (not pickled). Every non-constant level gets one
+    column per class, side by side (a binary level's single decision column twice), and
+    a last column stands for a constant 1. Per column j, with d the decision value:
+
+    * sigmoid level:  1 / (1 + exp(slope_j * d + shift_j)), slope and shift the
+      calibration's a and b (for the first class of a binary level: -a and -b, which
+      gives 1 - p of the second class);
+    * softmax level:  exp(d - max over the level) (binary: the sigmoid form with
+      slope -1 / +1, shift 0);
+
+    then divided by the sum over the level. P(intent) is then the product of two
+    columns: `source` (the intent within its group, or the group itself) and `parent`
+    (its group on the route level, or the constant 1).
+    """
+
+    weights: np.ndarray  # (n_features, n_columns) float32
+    intercept: np.ndarray  # (n_columns,) float32
+    slope: np.ndarray  # (n_columns,) float64
+    shift: np.ndarray  # (n_columns,) float64
+    softmax: np.ndarray | None  # bool mask of softmax columns; None when there are none
+    starts: np.ndarray  # first column of each level, the constant one last
+    level_of: np.ndarray  # level (index into starts) of each column
+    source: np.ndarray  # per class of the classifier: a column
+    parent: np.ndarray  # per class of the classifier: a column
+
+    def proba(self, idx: np.ndarray, val: np.ndarray) -> np.ndarray | None:
+        """Probabilities of one sparse row (None when a level's values all underflow)."""
+        decision = val @ self.weights.take(idx, axis=0) if idx.size else 0.0
+        z = self.slope * (decision + self.intercept) + self.shift
+        if self.softmax is None:
+            calibrated = 1.0 / (1.0 + np.exp(z))
+        else:
+            top = np.maximum.reduceat(z, self.starts)[self.level_of]
+            shifted = np.exp(np.where(self.softmax, z - top, z))
+            calibrated = np.where(self.softmax, shifted, 1.0 / (1.0 + shifted))
+        totals = np.add.reduceat(calibrated, self.starts)
+        if not totals.all():
+            return None
+        calibrated /= totals[self.level_of]
+        return calibrated[self.source] * calibrated[self.parent]  # type: ignore[no-any-return]
+
+
+def _stack(route_level: _Level, sub_levels: dict[str, _Level], classes: Sequence[str]) -> _Stacked:
+    """Stack the levels (see `_Stacked`). A level's `coef_t` becomes a view of the stacked
+    weights when it can (same values; the memory is not held twice)."""
+    n_features = route_level.coef_t.shape[0]
+    levels = [lv for lv in (route_level, *sub_levels.values()) if lv.kind != "constant"]
+    widths = [len(lv.classes) for lv in levels]
+    n_columns = sum(widths) + 1  # + the constant one
+    weights = np.zeros((n_features, n_columns), dtype=np.float32)
+    intercept = np.zeros(n_columns, dtype=np.float32)
+    slope = np.zeros(n_columns)
+    shift = np.zeros(n_columns)
+    softmax = np.zeros(n_columns, dtype=bool)
+    starts = np.cumsum([0, *widths])
+    column: dict[tuple[int, str], int] = {}  # (id of level, class) -> column
+    for level, start, width in zip(levels, starts[:-1], widths, strict=True):
+        stop = start + width
+        column.update({(id(level), c): start + i for i, c in enumerate(level.classes)})
+        n_own = level.coef_t.shape[1]  # 1 for a binary level: its column serves both classes
+        weights[:, start:stop] = level.coef_t
+        intercept[start:stop] = level.intercept
+        level.coef_t = weights[:, stop - n_own : stop]
+        binary = n_own == 1
+        if level.kind == "sigmoid":
+            a, b = level.a, level.b
+            if binary:  # first class 1 - p = 1 / (1 + exp(-(a * d + b)))
+                a, b = np.array([-a[0], a[0]]), np.array([-b[0], b[0]])
+            slope[start:stop], shift[start:stop] = a, b
+        elif binary:  # softmax of two classes: p(second) = 1 / (1 + exp(-d))
+            slope[start:stop] = (1.0, -1.0)
+        else:
+            slope[start:stop] = 1.0
+            softmax[start:stop] = True
+    one = n_columns - 1  # weights and slope 0: exp(0) = 1 -> 1 / 2, divided by itself -> 1
+
+    def column_of(level: _Level, cls: str) -> int:
+        return one if level.kind == "constant" else column[(id(level), cls)]
+
+    source, parent = [], []
+    for cls in classes:
+        for group in route_level.classes:
+            sub = sub_levels.get(group)
+            if sub is None and group == cls:
+                source.append(column_of(route_level, group))
+                parent.append(one)
+                break
+            if sub is not None and cls in sub.classes:
+                source.append(column_of(sub, cls))
+                parent.append(column_of(route_level, group))
+                break
+        else:
+            raise ValueError(f"class {cls!r} is in no level")
+    return _Stacked(
+        weights,
+        intercept,
+        slope,
+        shift,
+        softmax if softmax.any() else None,
+        starts,
+        np.repeat(np.arange(len(starts)), np.diff([*starts, n_columns])),
+        np.array(source),
+        np.array(parent),
+    )
 
 
 def _compile_level(model: object) -> _Level:
@@ -296,6 +493,7 @@ class IntentClassifier:
         self._index = {c: i for i, c in enumerate(self.classes)}
         self.data_hash = data_hash
         self.n_examples = n_examples
+        self._stacked: _Stacked | None = None
 
     @classmethod
     def train(
@@ -324,9 +522,36 @@ class IntentClassifier:
         digest = data_hash or examples_hash(examples)
         return cls(features, route_level, sub_levels, sorted(group_of), digest, len(examples))
 
-    def _proba_row(self, text: str) -> np.ndarray:
-        idx, val = self._features.sparse_row(prepare_text(text))
-        out = np.zeros(len(self.classes))
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        state["_stacked"] = None  # rebuilt at first use: the cache holds the levels only
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._stacked = None
+
+    def _stacked_levels(self) -> _Stacked:
+        stacked = self.__dict__.get("_stacked")
+        if stacked is None:
+            stacked = _stack(self._route_level, self._sub_levels, self.classes)
+            self._stacked = stacked
+        return stacked  # type: ignore[no-any-return]
+
+    def _proba_row(self, text: str) -> list[float]:
+        return self._proba_prepared(prepare_text(text))
+
+    def _proba_prepared(self, prepared: str) -> list[float]:
+        """Probabilities over `self.classes`: P(route group) * P(intent | group)."""
+        idx, val = self._features.sparse_row(prepared)
+        row = self._stacked_levels().proba(idx, val)
+        if row is None:
+            return self._proba_by_level(idx, val)
+        return row.tolist()  # type: ignore[no-any-return]
+
+    def _proba_by_level(self, idx: np.ndarray, val: np.ndarray) -> list[float]:
+        """The same level by level (slower; for the corner case `_Stacked` leaves out)."""
+        out = [0.0] * len(self.classes)
         group_p = self._route_level.proba(idx, val)
         for group, p_group in zip(self._route_level.classes, group_p, strict=True):
             sub = self._sub_levels.get(group)
@@ -335,19 +560,25 @@ class IntentClassifier:
                 continue
             for intent, p_sub in zip(sub.classes, sub.proba(idx, val), strict=True):
                 out[self._index[intent]] += p_group * p_sub
-        return out
+        return [float(p) for p in out]
 
     def predict_proba_many(self, texts: Sequence[str]) -> np.ndarray:
         """Rows of probabilities over `self.classes` (each row sums to 1)."""
         if not texts:
             return np.zeros((0, len(self.classes)))
-        return np.vstack([self._proba_row(t) for t in texts])
+        return np.array([self._proba_row(t) for t in texts], dtype=np.float64)
 
     def predict_proba(self, text: str) -> list[tuple[str, float]]:
-        """All intents with their probability, most likely first."""
-        row = self._proba_row(text)
-        order = np.argsort(-row, kind="stable")
-        return [(self.classes[i], float(row[i])) for i in order]
+        """All intents with their probability, most likely first (ties: in class order)."""
+        return self._ranked(self._proba_row(text))
+
+    def predict_proba_folded(self, folded: str) -> list[tuple[str, float]]:
+        """`predict_proba(text)` given `fold(text[:MAX_FEATURE_CHARS])` (saves folding twice)."""
+        return self._ranked(self._proba_prepared(prepare_folded(folded)))
+
+    def _ranked(self, row: list[float]) -> list[tuple[str, float]]:
+        # sorted is stable, also with reverse=True: equal probabilities stay in class order
+        return sorted(zip(self.classes, row, strict=True), key=_PROBABILITY, reverse=True)
 
 
 # --------------------------------------------------------------------------- cache

@@ -5,6 +5,10 @@ with fragments and idioms to ignore; the file explains its format). This module
 folds a message (lower case, no accents, chat-speak expanded), blanks out harmless
 idioms and returns the first crisis category that matches. For crisis the lexicon
 prefers recall: a negation never suppresses a match.
+
+Most messages contain no chat-speak, no idiom and nothing for the rules with an
+`unless`: one quick search each (`_any_of`) tells, and the substitutions or the
+per-rule searches, which could find nothing, are skipped.
 """
 
 from __future__ import annotations
@@ -40,6 +44,31 @@ _CHAT = [
     (re.compile(r"\bdoesnt\b"), "doesn't"),
     (re.compile(r"\bim\b"), "i'm"),
 ]
+
+_PLAIN_FLAGS = re.compile("").flags
+
+
+def _any_of(patterns: list[re.Pattern[str]]) -> tuple[re.Pattern[str], ...]:
+    """Regexes that together match wherever one of `patterns` does (a quick pre-check).
+
+    Patterns that start with a word boundary are joined into one alternation: Python's
+    regex engine rejects such branches fast, so one scan costs little more than one
+    pattern. Others (e.g. a lookbehind first) stay on their own: in an alternation they
+    would slow down every position. So do patterns with groups or flags of their own.
+    """
+
+    def joinable(p: re.Pattern[str]) -> bool:
+        return p.pattern.startswith(r"\b") and not p.groups and p.flags == _PLAIN_FLAGS
+
+    joined = [p.pattern for p in patterns if joinable(p)]
+    rest = tuple(p for p in patterns if not joinable(p))
+    if not joined:
+        return rest
+    return (re.compile("|".join(f"(?:{p})" for p in joined)), *rest)
+
+
+# No chat-speak in a text (the usual case): every substitution would be a no-op.
+_CHAT_ANY = _any_of([pattern for pattern, _ in _CHAT])
 _SPACES = re.compile(r"\s+")
 _FRAGMENT = re.compile(r"\{([a-z_]+)\}")
 _SENTENCE_END = re.compile(r"[.!?\n]")
@@ -54,8 +83,9 @@ def fold(text: str) -> str:
         decomposed = unicodedata.normalize("NFKD", text)
         text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     text = _SPACES.sub(" ", text).strip()
-    for pattern, repl in _CHAT:
-        text = pattern.sub(repl, text)
+    if any(p.search(text) for p in _CHAT_ANY):
+        for pattern, repl in _CHAT:
+            text = pattern.sub(repl, text)
     return text
 
 
@@ -67,22 +97,29 @@ class _Rule:
 
 @dataclass(frozen=True, slots=True)
 class _Category:
-    """The rules of one category: those without `unless` joined into one regex (speed)."""
+    """The rules of one category: those without `unless` joined into one regex (speed).
+
+    `guarded_any` is a quick pre-check for the rules with `unless` (see `_any_of`).
+    """
 
     plain: re.Pattern[str] | None
     guarded: tuple[_Rule, ...]
+    guarded_any: tuple[re.Pattern[str], ...]
 
     @classmethod
     def of(cls, rules: list[_Rule]) -> _Category:
         plain = [r.pattern.pattern for r in rules if r.unless is None]
         joined = re.compile("|".join(f"(?:{p})" for p in plain)) if plain else None
-        return cls(joined, tuple(r for r in rules if r.unless is not None))
+        guarded = tuple(r for r in rules if r.unless is not None)
+        return cls(joined, guarded, _any_of([r.pattern for r in guarded]))
 
     def first_match(self, prepared: str) -> str | None:
         if self.plain is not None:
             m = self.plain.search(prepared)
             if m is not None:
                 return m.group(0)
+        if not any(p.search(prepared) for p in self.guarded_any):
+            return None
         for rule in self.guarded:
             for m in rule.pattern.finditer(prepared):
                 if rule.unless is not None and rule.unless.search(_sentence(prepared, m)):
@@ -109,6 +146,7 @@ class CrisisLexicon:
     ) -> None:
         self._categories = {name: _Category.of(rules) for name, rules in categories.items()}
         self._ignore = ignore
+        self._ignore_any = _any_of(ignore)
 
     @property
     def categories(self) -> tuple[str, ...]:
@@ -159,9 +197,14 @@ class CrisisLexicon:
 
     def prepare(self, text: str) -> str:
         """The folded text with harmless idioms blanked out (what the rules see)."""
-        folded = fold(text)
-        for pattern in self._ignore:
-            folded = pattern.sub(" _ ", folded)
+        return self.prepare_folded(fold(text))
+
+    def prepare_folded(self, folded: str) -> str:
+        """`prepare` for a text already folded with `fold`."""
+        # Usually no idiom occurs at all: then every substitution would be a no-op.
+        if any(p.search(folded) for p in self._ignore_any):
+            for pattern in self._ignore:
+                folded = pattern.sub(" _ ", folded)
         return folded
 
     def hits(self, text: str) -> list[CrisisHit]:
@@ -178,7 +221,11 @@ class CrisisLexicon:
         """The first matching category, or None."""
         if not text or not text.strip():
             return None
-        prepared = self.prepare(text)
+        return self.match_folded(fold(text))
+
+    def match_folded(self, folded: str) -> str | None:
+        """`match` for a text already folded with `fold` (and not blank)."""
+        prepared = self.prepare_folded(folded)
         for cat, category in self._categories.items():
             if category.first_match(prepared) is not None:
                 return cat
@@ -205,3 +252,8 @@ def default_lexicon() -> CrisisLexicon:
 def crisis_match(text: str) -> str | None:
     """The crisis category a message matches (e.g. "suicide"), or None."""
     return default_lexicon().match(text)
+
+
+def crisis_match_folded(folded: str) -> str | None:
+    """`crisis_match(text)` given `fold(text)` of a text that is not blank."""
+    return default_lexicon().match_folded(folded)

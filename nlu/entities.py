@@ -62,6 +62,8 @@ class Place:
 
 
 def _strip_accents(text: str) -> str:
+    if text.isascii():  # nothing to decompose
+        return text
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
@@ -234,6 +236,7 @@ _AGE_PATTERNS: tuple[tuple[re.Pattern[str], bool], ...] = tuple(
     )
 )  # fmt: skip
 _SELF_PATTERN_INDEX = len(_AGE_PATTERNS) - 1
+_ANY_DIGIT = re.compile(r"\d")  # what `_NUM` needs: \d of the same (Unicode) flavour
 
 _UNBORN = re.compile(
     rf"(?:{_NUM}\s*(?:weken|week|wk|maanden|mnd)\s+)?"
@@ -290,7 +293,9 @@ def _school_age(text: str, in_free_text: bool) -> tuple[int, Age] | None:
 
 
 def _age_candidates(text: str) -> Iterator[tuple[int, Age]]:
-    for index, (pattern, small_units_ok) in enumerate(_AGE_PATTERNS):
+    # Every age pattern needs a number (`_NUM`): without a digit none can match.
+    patterns = _AGE_PATTERNS if _ANY_DIGIT.search(text) else ()
+    for index, (pattern, small_units_ok) in enumerate(patterns):
         for match in pattern.finditer(text):
             value = _num_value(match["num"])
             if value is None:

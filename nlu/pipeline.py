@@ -11,8 +11,9 @@ Order of decisions:
 5. Age correction: a predicted zuidzorg/ggd partner is set by the child's age when the
    text gives one (< 4 or unborn: zuidzorg, 4-19: ggd).
 
-`parse` never raises on any string and is fast (one sparse transform and three small
-linear models).
+`parse` never raises on any string and is fast (one sparse transform and one stacked
+linear model for all levels, see `nlu.classifier`; the text is folded once for the
+classifier and the crisis lexicon).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nlu.classifier import MAX_FEATURE_CHARS, IntentClassifier, load_or_train
-from nlu.crisis import crisis_match, default_lexicon
+from nlu.crisis import crisis_match_folded, default_lexicon, fold
 from nlu.entities import Age, find_age
 from nlu.language import Language, detect_language
 from nlu.training_data import label_of_intent
@@ -166,10 +167,16 @@ class Nlu:
                 crisis_category=None,
             )
 
-        ranked = self.classifier.predict_proba(text)
+        # The classifier and the lexicon fold the same way: fold once (the classifier
+        # sees only the first MAX_FEATURE_CHARS, so only a text that short can share).
+        folded = fold(text)
+        if len(text) <= MAX_FEATURE_CHARS:
+            ranked = self.classifier.predict_proba_folded(folded)
+        else:
+            ranked = self.classifier.predict_proba(text)
         return self.decide(
             ranked,
-            crisis_category=crisis_match(text),
+            crisis_category=crisis_match_folded(folded),  # = crisis_match(text): not blank
             age=safe_find_age(text[:MAX_FEATURE_CHARS]),
             language=language,
         )
@@ -186,7 +193,7 @@ class Nlu:
 
         Pure: `parse` and the threshold tuning in `nlu.evaluate` share it.
         """
-        ranking = tuple((intent, round(p, 4)) for intent, p in ranked[:RANKING_SIZE])
+        ranking = tuple([(intent, round(p, 4)) for intent, p in ranked[:RANKING_SIZE]])
         probs = dict(ranked)
         best, confidence = ranked[0] if ranked else ("", 0.0)
         p_crisis = probs.get("crisis", 0.0)

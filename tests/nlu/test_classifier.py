@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import pickle
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -17,18 +19,23 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 
 import nlu.classifier as classifier_module
+from nlu.analyzers import build_analyzer
 from nlu.classifier import (
+    MAX_FEATURE_CHARS,
     IntentClassifier,
     _compile_level,
     _Features,
+    _Level,
     cache_key,
     load_or_train,
     model_hash,
     prepare_text,
 )
+from nlu.crisis import crisis_match
 from nlu.entities import Age
 from nlu.evaluate import evaluate, load_rows
-from nlu.pipeline import Nlu, NluResult, partner_for_age
+from nlu.language import detect_language
+from nlu.pipeline import Nlu, NluResult, partner_for_age, safe_find_age
 from nlu.training_data import (
     Example,
     TrainingDataError,
@@ -245,6 +252,171 @@ def test_glossary_gives_english_text_dutch_features() -> None:
     prepared = prepare_text("Can someone call me about my toddler's sleep?")
     assert "peuter" in prepared and "slapen" in prepared and "iemand" in prepared
     assert prepare_text("mijn peuter slaapt slecht") == "mijn peuter slaapt slecht"
+
+
+# --------------------------------------------------------------------------- fast path
+
+
+def _reference_row(features: _Features, prepared: str) -> tuple[np.ndarray, np.ndarray]:
+    """Sparse tf-idf row the straightforward way (Counter per block, numpy per block)."""
+    all_idx, all_val = [], []
+    for settings, vocab, idf, offset in zip(
+        features.settings, features.vocabularies, features.idfs, features.offsets, strict=True
+    ):
+        counts = Counter(vocab[t] for t in build_analyzer(settings)(prepared) if t in vocab)
+        if not counts:
+            continue
+        idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+        tf = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
+        val = (np.log(tf) + 1.0) * idf[idx]
+        norm = np.sqrt(np.dot(val, val))
+        all_idx.append(idx + offset)
+        all_val.append(val / norm if norm > 0 else val)
+    if not all_idx:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    return np.concatenate(all_idx), np.concatenate(all_val)
+
+
+def _reference_level(level: _Level, idx: np.ndarray, val: np.ndarray) -> np.ndarray:
+    """One level on its own, as the model was before the stacked fast path."""
+    if level.kind == "constant":
+        return np.ones(1)
+    coef = np.array(level.coef_t)  # a copy: the fast path may have made it a view
+    decision = (val @ coef[idx] + level.intercept if idx.size else level.intercept).astype(float)
+    if level.kind == "softmax":
+        if len(level.classes) == 2:
+            return np.array([1.0 / (1.0 + np.exp(decision[0])), 1.0 / (1.0 + np.exp(-decision[0]))])
+        shifted = np.exp(decision - decision.max())
+        return shifted / shifted.sum()
+    calibrated = 1.0 / (1.0 + np.exp(level.a * decision + level.b))
+    if len(level.classes) == 2:
+        return np.array([1.0 - calibrated[0], calibrated[0]])
+    total = calibrated.sum()
+    return calibrated / total if total > 0 else np.full(len(level.classes), 1 / len(calibrated))
+
+
+def _reference_proba(model: IntentClassifier, text: str) -> np.ndarray:
+    """P(intent) = P(route group) * P(intent | group), level by level, over model.classes."""
+    idx, val = _reference_row(model._features, prepare_text(text))
+    out = np.zeros(len(model.classes))
+    route = model._route_level
+    for group, p_group in zip(route.classes, _reference_level(route, idx, val), strict=True):
+        sub = model._sub_levels.get(group)
+        if sub is None:
+            out[model.classes.index(group)] += p_group
+            continue
+        for intent, p_sub in zip(sub.classes, _reference_level(sub, idx, val), strict=True):
+            out[model.classes.index(intent)] += p_group * p_sub
+    return out
+
+
+def _probabilities(model: IntentClassifier, text: str) -> np.ndarray:
+    ranked = dict(model.predict_proba(text))
+    return np.array([ranked[c] for c in model.classes])
+
+
+@pytest.mark.skipif(not DEV_SET.is_file(), reason="shared/eval/dev.jsonl not available")
+def test_fast_path_gives_the_reference_probabilities_on_the_dev_set(real_nlu: Nlu) -> None:
+    model = real_nlu.classifier
+    texts = [json.loads(line)["text"] for line in DEV_SET.read_text(encoding="utf-8").splitlines()]
+    texts += ["", "!!!", "é" * 1200, "Qwertyuiop zxcvb", "My toddler won't sleep, help?"]
+    expected = np.vstack([_reference_proba(model, t) for t in texts])
+    got = np.vstack([_probabilities(model, t) for t in texts])
+    assert np.abs(got - expected).max() < 1e-5
+    assert np.abs(model.predict_proba_many(texts) - expected).max() < 1e-5
+    for text, row in zip(texts, got, strict=True):  # most likely first; ties in class order
+        ranked = model.predict_proba(text)
+        assert [c for c, _ in ranked] == [model.classes[i] for i in np.argsort(-row, kind="stable")]
+    for text in texts[:60]:  # parse folds once for classifier and lexicon: same decisions
+        ranked = sorted(
+            zip(model.classes, _reference_proba(model, text).tolist(), strict=True),
+            key=lambda pair: -pair[1],
+        )
+        res = real_nlu.parse(text)
+        ref = real_nlu.decide(
+            ranked,
+            crisis_category=crisis_match(text) if text.strip() else None,
+            age=safe_find_age(text[:MAX_FEATURE_CHARS]),
+            language=detect_language(text),
+        )
+        assert (res.route, res.intent, res.topic, res.partner, res.crisis_category) == (
+            ref.route,
+            ref.intent,
+            ref.topic,
+            ref.partner,
+            ref.crisis_category,
+        ), text
+        assert res.confidence == pytest.approx(ref.confidence, abs=1e-5)
+
+
+def _random_level(
+    rng: np.random.Generator, kind: str, classes: tuple[str, ...], n_features: int
+) -> _Level:
+    n_columns = 0 if kind == "constant" else (1 if len(classes) == 2 else len(classes))
+    a = -rng.uniform(2, 8, n_columns) if kind == "sigmoid" else np.zeros(0)
+    b = rng.normal(0, 1, n_columns) if kind == "sigmoid" else np.zeros(0)
+    coef = rng.normal(0, 1, (n_features, n_columns)).astype(np.float32)
+    return _Level(kind, classes, coef, rng.normal(0, 1, n_columns).astype(np.float32), a, b)
+
+
+def test_fast_path_handles_every_kind_of_level() -> None:
+    """Sigmoid and softmax levels, binary and multi-class, constant ones, groups without
+    a sub-level; and the fallback when all calibrated values of a level underflow."""
+    texts = [ex.text for ex in parse_nlu_yaml(TINY_YAML)]
+    features, _ = _Features.fit([prepare_text(t) for t in texts])
+    rng = np.random.default_rng(7)
+    n = features.size
+    route = _random_level(rng, "sigmoid", ("a", "b", "c", "d", "e", "f"), n)
+    subs = {
+        "a": _random_level(rng, "sigmoid", ("a1", "a2"), n),
+        "b": _random_level(rng, "softmax", ("b1", "b2", "b3"), n),
+        "c": _random_level(rng, "softmax", ("c1", "c2"), n),
+        "d": _random_level(rng, "constant", ("d1",), n),
+        "e": _random_level(rng, "sigmoid", ("e1", "e2", "e3", "e4"), n),
+    }
+    classes = sorted(["a1", "a2", "b1", "b2", "b3", "c1", "c2", "d1", "e1", "e2", "e3", "e4", "f"])
+    model = IntentClassifier(features, route, subs, classes, "x")
+    texts += ["", "iets heel anders"]
+    for text in texts:
+        np.testing.assert_allclose(
+            _probabilities(model, text), _reference_proba(model, text), atol=1e-6
+        )
+        assert sum(p for _, p in model.predict_proba(text)) == pytest.approx(1.0)
+
+    subs["e"].b[:] = 1000.0  # every sigmoid of level e overflows to 0: uniform, as before
+    model = IntentClassifier(features, route, subs, classes, "x")
+    with np.errstate(over="ignore"):
+        for text in texts:
+            got = _probabilities(model, text)
+            np.testing.assert_allclose(got, _reference_proba(model, text), atol=1e-6)
+            p_e = route.proba(*features.sparse_row(prepare_text(text)))[4]
+            assert got[classes.index("e1")] == pytest.approx(p_e / 4)
+
+    constant_route = _random_level(rng, "constant", ("a",), n)
+    model = IntentClassifier(features, constant_route, {"a": subs["b"]}, ["b1", "b2", "b3"], "x")
+    np.testing.assert_allclose(
+        _probabilities(model, texts[0]), _reference_proba(model, texts[0]), atol=1e-6
+    )
+
+
+def test_scoring_structures_are_rebuilt_not_pickled_and_keep_no_message_words(
+    tiny_data: Path,
+) -> None:
+    model = IntentClassifier.train(load_examples(tiny_data))
+    before = model.predict_proba("mijn kind eet geen groente, wat nu")
+    model.predict_proba("Xylofoonklanken galmen")  # words the training data does not have
+    known = set()
+    for block in model._features._scoring_blocks():
+        known |= set(block.known_words)
+    assert "xylofoonklanken" not in known and "galmen" not in known
+    assert known <= set(model._features.vocabularies[0])  # only training words
+
+    again = pickle.loads(pickle.dumps(model))
+    assert again._stacked is None and again._features._blocks is None
+    after = again.predict_proba("mijn kind eet geen groente, wat nu")
+    assert [c for c, _ in after] == [c for c, _ in before]
+    assert dict(after) == pytest.approx(dict(before))
+    assert len(pickle.dumps(model)) < 1.2 * len(pickle.dumps(again))
 
 
 # --------------------------------------------------------------------------- pipeline

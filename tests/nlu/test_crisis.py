@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
+
 import pytest
 
-from nlu.crisis import CrisisLexicon, crisis_match, default_lexicon, fold
+import nlu.crisis as crisis
+from nlu.crisis import CrisisLexicon, _any_of, crisis_match, default_lexicon, fold
+from nlu.training_data import load_examples
 
 # (message, expected category). Written for these tests; not taken from evaluation sets.
 POSITIVE: list[tuple[str, str]] = [
@@ -193,6 +198,46 @@ def test_fold_expands_chat_speak_and_accents() -> None:
     assert fold("M'n zoon  wil ZN   bord niet") == "mijn zoon wil zijn bord niet"
     assert fold("k zie 't niet meer zitten") == "ik zie het niet meer zitten"
     assert fold("suïcidaal") == "suicidaal"
+
+
+def test_quick_pre_checks_change_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Skipping the chat-speak and idiom substitutions and the rules with `unless` when
+    their pre-check finds nothing gives the same results as always running them."""
+    lexicon = default_lexicon()
+    texts = [t for t, _ in POSITIVE] + NEGATIVE + [e.text for e in load_examples()]
+    texts += ["k ben dood moe", "'k wil 't niet", "em slaat m'n zus", "da's nie waar, ge weet"]
+
+    def results() -> list[object]:
+        return [(fold(t), lexicon.prepare(t), lexicon.hits(t), crisis_match(t)) for t in texts]
+
+    fast = results()
+    always = (re.compile(""),)
+    monkeypatch.setattr(crisis, "_CHAT_ANY", always)
+    monkeypatch.setattr(lexicon, "_ignore_any", always)
+    categories = {
+        name: dataclasses.replace(category, guarded_any=always)
+        for name, category in lexicon._categories.items()
+    }
+    monkeypatch.setattr(lexicon, "_categories", categories)
+    assert results() == fast
+    assert sum(r[0] != t.lower() for t, r in zip(texts, fast, strict=True)) > 10  # chat-speak
+    assert sum(r[1] != r[0] for r in fast) > 5  # idioms
+    guarded = [r.pattern for c in categories.values() for r in c.guarded]
+    assert sum(any(p.search(r[1]) for p in guarded) for r in fast) > 5
+
+
+def test_any_of_matches_where_one_of_the_patterns_does() -> None:
+    patterns = [
+        re.compile(r"\bdood\s+moe\b"),
+        re.compile(r"(?:(?<=\s)|^)'t\b"),
+        re.compile(r"\b(a)\1"),  # a group: stays on its own
+        re.compile(r"\bvork\b|\bmes\b"),
+    ]
+    quick = _any_of(patterns)
+    assert len(quick) == 3
+    for text in ["", "ik ben dood moe", "'t is zo", "aa", "baa", "mes en vork", "messen", "mest"]:
+        expected = any(p.search(text) for p in patterns)
+        assert any(p.search(text) for p in quick) == expected, text
 
 
 def test_every_category_has_a_positive_test() -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from pathlib import Path
 
 import pytest
 import yaml
 
+import nlu.entities as entities
 from nlu.entities import (
     Age,
     Place,
@@ -18,6 +21,7 @@ from nlu.entities import (
     parse_place,
     parse_sex,
 )
+from nlu.training_data import load_examples
 
 UNBORN = Age(None, unborn=True)
 PLACES_FILE = Path(__file__).parents[2] / "nlu" / "data" / "places.yml"
@@ -184,6 +188,27 @@ def test_find_age_in_free_text(text: str, years: float) -> None:
 
 def test_find_age_pregnancy_in_free_text() -> None:
     assert find_age("ik ben 16 weken zwanger en zo moe") == UNBORN
+
+
+def test_find_age_skips_the_number_patterns_only_when_they_cannot_match(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The digit pre-check and the ASCII shortcut change no result."""
+    texts = [e.text for e in load_examples()] + [
+        "zoon van tweeënhalf",
+        "dochter van ٣ jaar",  # an Arabic-Indic digit is a digit too
+        "mijn zoon (１２) zit op school",
+        "ze is twee",
+        "Ours is 3 weeks old.",
+    ]
+    for text in texts:
+        decomposed = unicodedata.normalize("NFKD", text)
+        stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+        assert entities._strip_accents(text) == stripped
+    fast = [find_age(t) for t in texts]
+    assert Age(3.0) in fast and Age(12.0) in fast
+    monkeypatch.setattr(entities, "_ANY_DIGIT", re.compile(""))  # always "has a digit"
+    assert [find_age(t) for t in texts] == fast
 
 
 @pytest.mark.parametrize(
