@@ -9,15 +9,25 @@ with in-memory gateways. Two measurements on the same database:
   conversations (a parent sends the next message only after the answer). Arrivals are
   Poisson (independent parents: bursts happen) or, with `--arrivals constant`, evenly
   spaced. Latency is counted from the moment a message arrives, so queueing shows.
+  Steady state: 1,000 conversations stay open, each message comes from a random one of
+  those waiting to write, and when one ends a new parent starts. So, as in real traffic,
+  at any moment some parents ask, some give their woonplaats, some confirm a handover.
+  The first round of messages (when all conversations are still at their first message)
+  warms up and is not counted; the next round is. `--lockstep` takes the first 1,000
+  conversations in turn instead, all at the same step at once: their 400 handovers (the
+  most expensive message, with up to five room posts) arrive within a second or so, a
+  worst case.
 
     python bench/pipeline_latency.py [--conversations 1000] [--rate 500]
-                                     [--arrivals poisson|constant] [--db URL]
+                                     [--arrivals poisson|constant] [--lockstep] [--db URL]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
+import logging
 import os
 import random
 import resource
@@ -33,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.app import App  # noqa: E402
 from bot.config import load_settings  # noqa: E402
+from bot.logs import setup_logging  # noqa: E402
 from bot.runtime import build_runtime  # noqa: E402
 from flows.actions import Reply  # noqa: E402
 from flows.events import ParentText, Staff  # noqa: E402
@@ -137,28 +148,62 @@ async def saturation(app: App, conversations: int, prefix: str) -> tuple[int, fl
 
 
 async def at_rate(
-    app: App, conversations: int, rate: float, prefix: str, poisson: bool = True
+    app: App,
+    conversations: int,
+    rate: float,
+    prefix: str,
+    poisson: bool = True,
+    lockstep: bool = False,
 ) -> tuple[list[float], float]:
-    """Messages arrive at `rate` per second; returns latencies (ms) and the elapsed time."""
+    """Messages arrive at `rate` per second; returns latencies (ms) and the elapsed time.
+
+    Steady state (default): `conversations` stay open; each message comes from a random one
+    of those waiting to write, and a finished conversation makes room for a new one. The
+    first round (as many messages as all scripts of the first conversations hold) is not
+    counted: it starts with every conversation at its first message. Then as many messages
+    again are counted. `lockstep`: the first conversations only, taken in turn.
+    """
     rng = random.Random(7)
-    pending = {i: deque(SCRIPTS[i % len(SCRIPTS)]) for i in range(conversations)}
-    ready: deque[int] = deque(rng.sample(range(conversations), conversations))
+    scripts: dict[int, deque[str]] = {}
+    numbers = itertools.count()
+
+    def open_conversation() -> int:
+        index = next(numbers)  # a new parent: never an earlier one's chat
+        scripts[index] = deque(SCRIPTS[index % len(SCRIPTS)])
+        return index
+
+    ready: deque[int] = deque(open_conversation() for _ in range(conversations))
+    rng.shuffle(ready)
+    one_round = sum(len(q) for q in scripts.values())
+    warm_up = 0 if lockstep else one_round
     wake = asyncio.Event()
     latencies: list[float] = []
     tasks: set[asyncio.Task[None]] = set()
 
-    async def send(index: int, arrived: float) -> None:
-        text = pending[index].popleft()
-        await app.handle_parent("console", f"{prefix}-{index}", ParentText(text))
-        latencies.append((time.perf_counter() - arrived) * 1000)
-        if pending[index]:
-            ready.append(index)  # the parent reads the answer and writes again
-            wake.set()
+    def next_writer() -> int:
+        if not lockstep:
+            ready.rotate(-rng.randrange(len(ready)))  # a random one of those waiting
+        return ready.popleft()
 
-    total = sum(len(q) for q in pending.values())
+    async def send(index: int, arrived: float, counted: bool) -> None:
+        text = scripts[index].popleft()
+        await app.handle_parent("console", f"{prefix}-{index}", ParentText(text))
+        if counted:
+            latencies.append((time.perf_counter() - arrived) * 1000)
+        if scripts[index]:
+            ready.append(index)  # the parent reads the answer and writes again
+        else:
+            del scripts[index]
+            if not lockstep:
+                ready.append(open_conversation())  # another parent starts
+        wake.set()
+
     began = time.perf_counter()
     arrival = began
-    for _ in range(total):
+    counted_from = began
+    for number in range(warm_up + one_round):
+        if number == warm_up:
+            counted_from = arrival
         arrival += rng.expovariate(rate) if poisson else 1 / rate
         delay = arrival - time.perf_counter()
         if delay > 0:
@@ -166,11 +211,11 @@ async def at_rate(
         while not ready:  # every open conversation waits for an answer
             wake.clear()
             await wake.wait()
-        task = asyncio.create_task(send(ready.popleft(), arrival))
+        task = asyncio.create_task(send(next_writer(), arrival, number >= warm_up))
         tasks.add(task)
         task.add_done_callback(tasks.discard)
     await asyncio.gather(*tasks)
-    return latencies, time.perf_counter() - began
+    return latencies, time.perf_counter() - counted_from
 
 
 async def main() -> None:
@@ -178,8 +223,14 @@ async def main() -> None:
     parser.add_argument("--conversations", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=500.0, help="offered messages/s")
     parser.add_argument("--arrivals", choices=("poisson", "constant"), default="poisson")
+    parser.add_argument(
+        "--lockstep", action="store_true", help="all conversations at the same step at once"
+    )
     parser.add_argument("--db", default=None, help="database URL (default: a temporary SQLite)")
     args = parser.parse_args()
+    # As in production: a JSON log line per message at INFO (here into /dev/null).
+    setup_logging("INFO")
+    logging.getLogger().handlers[0].setStream(open(os.devnull, "w"))  # noqa: SIM115, ASYNC230
     tmp = tempfile.mkdtemp(prefix="cjgbench-")
     url = args.db or f"sqlite+aiosqlite:///{tmp}/bench.sqlite3"
     settings = load_settings(
@@ -197,7 +248,12 @@ async def main() -> None:
     warm, cold = cold_cpu_factor(app)
     messages, elapsed, cpu = await saturation(app, args.conversations, "sat")
     latencies, rate_elapsed = await at_rate(
-        app, args.conversations, args.rate, "rate", poisson=args.arrivals == "poisson"
+        app,
+        args.conversations,
+        args.rate,
+        "rate",
+        poisson=args.arrivals == "poisson",
+        lockstep=args.lockstep,
     )
     # Partners claim what was handed over (the staff side of the pipeline).
     staff = Staff("Bench", "lumens", "@bench:cjg.test")
@@ -217,7 +273,7 @@ async def main() -> None:
     )
     print(
         f"at a rate    {len(latencies)} messages offered at {args.rate:.0f}/s "
-        f"({args.arrivals}) over "
+        f"({args.arrivals}{', lockstep' if args.lockstep else ''}) over "
         f"{args.conversations} open conversations: {len(latencies) / rate_elapsed:.0f} "
         f"messages/s, latency p50 {statistics.median(latencies):.2f} ms, "
         f"p99 {percentile(latencies, 0.99):.2f} ms"
