@@ -18,6 +18,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -91,16 +92,22 @@ def _fold(text: str) -> str:
     return _SPACES.sub(" ", folded).strip()
 
 
+_ASCII_NOT_ALNUM = re.compile(r"[^0-9A-Za-z]")
+
+
 def _fold_same_length(text: str) -> str:
     """Fold char by char so that positions in the result are positions in ``text``."""
-    out = []
-    for char in text:
-        if char.isalnum():
-            base = unicodedata.normalize("NFKD", char)[0].lower()
-            out.append(base if len(base) == 1 else char)
-        else:
-            out.append(" ")
-    return "".join(out)
+    if text.isascii():  # the same, char by char, in two C calls
+        return _ASCII_NOT_ALNUM.sub(" ", text).lower()
+    return "".join(map(_fold_char, text))
+
+
+@lru_cache(maxsize=4096)
+def _fold_char(char: str) -> str:
+    if not char.isalnum():
+        return " "
+    base = unicodedata.normalize("NFKD", char)[0].lower()
+    return base if len(base) == 1 else char
 
 
 # --------------------------------------------------------------------------- numbers
@@ -481,6 +488,8 @@ def _load_places() -> tuple[dict[str, Place], frozenset[str]]:
 _PLACES, _AMBIGUOUS = _load_places()
 _PLACE_KEYS = sorted(_PLACES, key=len, reverse=True)
 _MAX_PLACE_WORDS = max(len(key.split()) for key in _PLACES)
+# First words of names of several words: only there is a longer name worth trying.
+_MULTI_WORD_STARTS = frozenset(key.split()[0] for key in _PLACES if " " in key)
 _TOKEN = re.compile(r"[^\W_]+")
 _APOSTROPHES = ("'", "\u2019")
 _FUZZY_KEYS = tuple(key for key in _PLACE_KEYS if len(key.replace(" ", "")) >= 6
@@ -500,9 +509,11 @@ def _place_mentions(text: str, folded: str) -> Iterator[tuple[int, str, str]]:
     ``_fold_same_length``), left to right, longest name first at each position, on word
     boundaries. A name glued to a word by an apostrophe ("don't look") does not count."""
     tokens = list(_TOKEN.finditer(folded))
+    words = [token.group() for token in tokens]
     for i, first in enumerate(tokens):
-        for size in range(min(_MAX_PLACE_WORDS, len(tokens) - i), 0, -1):
-            key = " ".join(token.group() for token in tokens[i : i + size])
+        longest = min(_MAX_PLACE_WORDS, len(tokens) - i) if words[i] in _MULTI_WORD_STARTS else 1
+        for size in range(longest, 0, -1):
+            key = " ".join(words[i : i + size])
             if key in _PLACES:
                 start = first.start()
                 before = text[max(start - 2, 0) : start]
