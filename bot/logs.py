@@ -29,9 +29,25 @@ OWN_LOGGERS = ("cjgbot", "nlu", "bot", "storage", "flows")
 
 
 class JsonFormatter(logging.Formatter):
+    """One JSON object a line. Runs for every message the bot handles, so it is kept lean."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._second = -1
+        self._second_text = ""
+
+    def _time(self, created: float) -> str:
+        """ISO 8601 in UTC with milliseconds ("2026-11-25T07:35:15.537+00:00")."""
+        second = int(created)
+        if second != self._second:  # formatted once a second
+            self._second = second
+            self._second_text = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        return f"{self._second_text}.{int((created - second) * 1000):03d}+00:00"
+
     def format(self, record: logging.LogRecord) -> str:
+        fields = record.__dict__
         entry: dict[str, object] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "time": self._time(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
             # Our own loggers log fixed event names; a library's message text may quote data.
@@ -40,8 +56,8 @@ class JsonFormatter(logging.Formatter):
             else f"{record.module}.{record.funcName}",
         }
         for name in SAFE_FIELDS:
-            if hasattr(record, name):
-                entry[name] = getattr(record, name)
+            if name in fields:
+                entry[name] = fields[name]
         if record.exc_info and record.exc_info[0] is not None:
             # The exception type only: its message may quote data.
             entry["error"] = record.exc_info[0].__name__
@@ -49,6 +65,10 @@ class JsonFormatter(logging.Formatter):
 
 
 def setup_logging(level: str = "INFO") -> None:
+    # The formatter writes none of these: do not look them up for every record.
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()

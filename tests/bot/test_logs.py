@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import datetime, timedelta
 
 from bot.logs import JsonFormatter
 
@@ -31,3 +32,13 @@ def test_library_messages_and_arguments_never_reach_the_log() -> None:
     )
     assert "@ouder" not in line and "Sanne" not in line and "!abc" not in line
     assert json.loads(line)["logger"] == "nio.rooms"
+
+
+def test_the_time_is_utc_to_the_millisecond_across_seconds() -> None:
+    formatter = JsonFormatter()
+    for created in (1764057600.0, 1764057600.9994, 1764057601.0005, 1764060000.25):
+        item = record("cjgbot.app", "parent_event")
+        item.created = created
+        stamp = datetime.fromisoformat(json.loads(formatter.format(item))["time"])
+        assert stamp.utcoffset() == timedelta(0)
+        assert abs(stamp.timestamp() - created) < 0.001
