@@ -14,6 +14,7 @@ from bot.gateways import RoomGateway
 from bot.roster import Roster
 from flows.context import FlowContext
 from flows.texts import Catalogue
+from nlu.crisis import crisis_match
 from nlu.responses import load_faq_answers
 from storage.crypto import FieldCipher
 from storage.database import open_database
@@ -69,6 +70,7 @@ def flow_contexts(
             office_hours=hours,
             understand=nlu.parse,
             faq_answers=faq,
+            danger=crisis_match,
             cjg_name=settings.cjg.name,
             responsible=settings.cjg.responsible_organisation,
             retention_days=settings.retention.days,

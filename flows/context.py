@@ -26,6 +26,9 @@ class FlowContext:
     office_hours: OfficeHours
     understand: Callable[[str], NluResult]
     faq_answers: dict[tuple[str, str], str]  # (topic, language) -> answer
+    # The crisis lexicon alone (a category for explicit danger words, else None): all a
+    # plain answer such as "Veldhoven" needs. None: such answers go through `understand`.
+    danger: Callable[[str], str | None] | None = None
     cjg_name: str = "het CJG"
     responsible: str = "het CJG"
     retention_days: int = MAX_RETENTION_DAYS

@@ -119,7 +119,18 @@ def _text(turn: _Turn, event: ParentText) -> None:
     if len(text) > turn.ctx.max_message_chars:
         text = text[: turn.ctx.max_message_chars]
         turn.say("too_long", limit=str(turn.ctx.max_message_chars))
-    result = turn.understand(text) if text else None
+    plain = bool(text) and intake.is_plain_answer(state.step, text)
+    if plain and turn.ctx.danger is not None:
+        # "Veldhoven", "9", "ja": the classifier has nothing to add (its crisis guess does
+        # not count for a plain answer, and a few words never switch the language). The
+        # crisis lexicon still reads every message.
+        category = turn.ctx.danger(text)
+        if category is not None:
+            _crisis(turn, text, category)
+            return
+        result = None
+    else:
+        result = turn.understand(text) if text else None
     # A pressed button says nothing about the parent's language.
     if (
         event.button is None
@@ -127,7 +138,9 @@ def _text(turn: _Turn, event: ParentText) -> None:
         and (len(text.split()) >= LANGUAGE_SWITCH_MIN_WORDS or state.step == Step.NEW)
     ):
         state.language = result.language
-    if result is not None and result.route == "crisis" and not _plain_answer(turn, result, text):
+    # On a plain answer only the lexicon counts, not the classifier's guess.
+    lexicon_or_not_plain = result is not None and (result.crisis_category or not plain)
+    if result is not None and result.route == "crisis" and lexicon_or_not_plain:
         _crisis(turn, text, result.crisis_category or "crisis")
         return
     if state.step == Step.NEW:
@@ -139,11 +152,6 @@ def _text(turn: _Turn, event: ParentText) -> None:
     answer = event.button or text
     handler = _STEP_HANDLERS.get(state.step, _ask)
     handler(turn, answer, text)
-
-
-def _plain_answer(turn: _Turn, result: NluResult, text: str) -> bool:
-    """A crisis guessed by the classifier alone, on a plain answer to the question asked."""
-    return result.crisis_category is None and intake.is_plain_answer(turn.state.step, text)
 
 
 def _is_greeting(result: object) -> bool:

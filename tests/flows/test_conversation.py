@@ -384,6 +384,35 @@ def test_a_plain_answer_is_no_crisis_on_the_classifiers_guess_alone(ctx: FlowCon
     assert lexicon.state.step == Step.CRISIS_OFFER
 
 
+def test_plain_answers_skip_the_classifier_but_not_the_crisis_lexicon(ctx: FlowContext) -> None:
+    understood: list[str] = []
+
+    def understand(text: str) -> FakeResult:
+        understood.append(text)
+        return fake_understand(text)
+
+    def danger(text: str) -> str | None:
+        return "suicide" if "dood" in text else None
+
+    fast = replace(ctx, understand=understand, danger=danger)  # type: ignore[arg-type]
+    chat = new_chat(fast)
+    chat.say("ons kind wordt gepest, wie kan helpen")
+    for answer in ("Veldhoven", "3", "meisje", "ja", "0612345678"):
+        chat.say(answer)
+    assert understood == ["ons kind wordt gepest, wie kan helpen"]
+    assert chat.state.step == Step.NAME
+    assert chat.state.question is not None and chat.state.question.place == "Veldhoven"
+
+    understood.clear()
+    lexicon = new_chat(fast)
+    lexicon.say("ons kind wordt gepest, wie kan helpen")
+    lexicon.say("Veldhoven")
+    lexicon.say("3")
+    assert "112" in lexicon.say("meisje, wil dood")[0]  # answers geslacht, and a danger word
+    assert lexicon.state.step == Step.CRISIS_OFFER and lexicon.last_of(UrgentFlag)
+    assert understood == ["ons kind wordt gepest, wie kan helpen"]
+
+
 def test_crisis_without_follow_up_ends_with_the_numbers_still_valid(ctx: FlowContext) -> None:
     chat = new_chat(ctx)
     chat.say("mijn vader slaat me")
