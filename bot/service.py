@@ -27,6 +27,9 @@ from bot.scheduler import start_scheduler
 log = logging.getLogger("cjgbot.service")
 
 
+WARM_UP_TEXT = "mijn kind slaapt slecht"  # not from any parent
+
+
 async def run_service(settings: Settings) -> None:
     names = {p.id: p.name for p in settings.partners}
     parent, console_rooms = make_console(names, sys.stdout)
@@ -90,6 +93,9 @@ async def run_service(settings: Settings) -> None:
             asyncio.create_task(run_console(app, parent, sys.stdin, sys.stdout, sys.stdin.isatty()))
         )
     log.info("service_started", extra={"kind": me})
+    # The classifier builds its scoring tables at first use (~70 ms): now, not for the
+    # first parent. In a thread, so /healthz and early messages are not held up.
+    warming = asyncio.create_task(asyncio.to_thread(app.staff_context.understand, WARM_UP_TEXT))
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     finally:
@@ -98,7 +104,7 @@ async def run_service(settings: Settings) -> None:
             await matrix.stop()
         for task in [*tasks, delivering]:
             task.cancel()
-        await asyncio.gather(*tasks, delivering, return_exceptions=True)
+        await asyncio.gather(*tasks, delivering, warming, return_exceptions=True)
         if telegram is not None:
             await telegram.stop()  # answers what was already received
         if not await app.drain(settings.service.shutdown_grace_seconds):
