@@ -15,6 +15,7 @@ import signal
 import sys
 from datetime import timedelta
 
+from bot.app import App
 from bot.channels.console import CHANNEL, make_console, run_console
 from bot.config import Settings
 from bot.delivery import keep_delivering
@@ -28,6 +29,14 @@ log = logging.getLogger("cjgbot.service")
 
 
 WARM_UP_TEXT = "mijn kind slaapt slecht"  # not from any parent
+
+
+async def warm_up(app: App, after: float = 1.0) -> None:
+    """The classifier builds its scoring tables at first use (70-130 ms): let that happen
+    just after start-up (when /healthz already answers), not on the first parent's message.
+    """
+    await asyncio.sleep(after)
+    await asyncio.to_thread(app.staff_context.understand, WARM_UP_TEXT)
 
 
 async def run_service(settings: Settings) -> None:
@@ -93,9 +102,7 @@ async def run_service(settings: Settings) -> None:
             asyncio.create_task(run_console(app, parent, sys.stdin, sys.stdout, sys.stdin.isatty()))
         )
     log.info("service_started", extra={"kind": me})
-    # The classifier builds its scoring tables at first use (~70 ms): now, not for the
-    # first parent. In a thread, so /healthz and early messages are not held up.
-    warming = asyncio.create_task(asyncio.to_thread(app.staff_context.understand, WARM_UP_TEXT))
+    warming = asyncio.create_task(warm_up(app))
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     finally:
