@@ -13,6 +13,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from flows import conversation, handover
 from flows.actions import (
@@ -44,6 +45,7 @@ from flows.events import (
     Offer,
     ParentCommand,
     ParentEvent,
+    ParentText,
     Release,
     Reroute,
     Staff,
@@ -64,6 +66,9 @@ from .delivery import ROOMS, Dispatcher
 from .gateways import ParentGateway, RoomGateway
 from .observability import Metrics
 from .roster import Roster
+
+if TYPE_CHECKING:
+    from nlu.pipeline import NluResult
 
 log = logging.getLogger("cjgbot.app")
 
@@ -162,6 +167,7 @@ class App:
     async def _handle_parent(self, channel: str, address: str, event: ParentEvent) -> None:
         ctx = self.contexts[channel]
         async with self._lock(f"{channel}:{address}"):
+            understood = await self._understand_first(ctx, channel, address, event)
             now = self.clock()
             outbox = Outbox()
             async with self.store.transaction() as repo:
@@ -172,7 +178,7 @@ class App:
                     event = ParentCommand(event.name, event.arg, await self._views(repo, conv_id))
                 if self.offload_flows:  # the NLU asks a server: keep the event loop free
                     new_state, actions = await asyncio.to_thread(
-                        conversation.handle, state, event, now, ctx
+                        conversation.handle, state, event, now, ctx, understood
                     )
                 else:
                     new_state, actions = conversation.handle(state, event, now, ctx)
@@ -204,6 +210,25 @@ class App:
             await self._deliver(outbox, channel, address, conv_id if not forget else None)
             if forget:  # the bot's messages with personal data go from the chat at once
                 await self.delete_personal_messages(now)
+
+    async def _understand_first(
+        self, ctx: FlowContext, channel: str, address: str, event: ParentEvent
+    ) -> dict[str, NluResult]:
+        """With an NLU server: ask it before the transaction, not while holding the database.
+
+        (On SQLite a transaction holds the one write lock: every other parent would wait
+        for the server's answer.) The flow asks again only in the rare turn that reads a
+        second text, such as a question and its clarification together.
+        """
+        if not self.offload_flows or not isinstance(event, ParentText):
+            return {}
+        async with self.store.transaction() as repo:
+            found = await repo.find_conversation(channel, address)
+        state = found.state if found else ConversationState()
+        text = conversation.to_understand(state, event, ctx)
+        if text is None:
+            return {}
+        return {text: await asyncio.to_thread(ctx.understand, text)}
 
     async def _views(self, repo: Repository, conv_id: str) -> tuple[HandoverView, ...]:
         views = []

@@ -7,6 +7,7 @@ It never reads the clock, the network or the database.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -51,12 +52,18 @@ LANGUAGE_SWITCH_MIN_WORDS = 4
 class _Turn:
     """Collects the replies and actions of one turn, in the parent's language."""
 
-    def __init__(self, state: ConversationState, ctx: FlowContext, now: datetime) -> None:
+    def __init__(
+        self,
+        state: ConversationState,
+        ctx: FlowContext,
+        now: datetime,
+        understood: Mapping[str, NluResult] | None = None,
+    ) -> None:
         self.state = state
         self.ctx = ctx
         self.now = now
         self.actions: list[Action] = []
-        self._understood: dict[str, NluResult] = {}
+        self._understood: dict[str, NluResult] = dict(understood or {})
 
     def understand(self, text: str) -> NluResult:
         """The NLU's reading of `text`, once per text and turn."""
@@ -88,10 +95,16 @@ class _Turn:
         return self.state, self.actions
 
 
-def handle(state: ConversationState, event: ParentEvent, now: datetime, ctx: FlowContext) -> Result:
-    """One step of the conversation."""
+def handle(
+    state: ConversationState,
+    event: ParentEvent,
+    now: datetime,
+    ctx: FlowContext,
+    understood: Mapping[str, NluResult] | None = None,
+) -> Result:
+    """One step of the conversation. `understood`: NLU readings the caller already has."""
     state = ConversationState.model_validate(state.model_dump())  # a copy: input untouched
-    turn = _Turn(state, ctx, now)
+    turn = _Turn(state, ctx, now, understood)
     if isinstance(event, ConversationExpired):
         _expire(turn)
         return turn.result()
@@ -107,6 +120,20 @@ def handle(state: ConversationState, event: ParentEvent, now: datetime, ctx: Flo
 
 
 # --- text messages -------------------------------------------------------------
+
+
+def to_understand(state: ConversationState, event: ParentEvent, ctx: FlowContext) -> str | None:
+    """The text the next turn will ask the NLU about first, if any.
+
+    None for commands, empty messages and plain answers (which only the crisis lexicon
+    reads). Lets the app ask a remote NLU before it opens the database transaction.
+    """
+    if not isinstance(event, ParentText):
+        return None
+    text = event.text.strip()[: ctx.max_message_chars]
+    if not text or (ctx.danger is not None and intake.is_plain_answer(state.step, text)):
+        return None
+    return text
 
 
 def _text(turn: _Turn, event: ParentText) -> None:

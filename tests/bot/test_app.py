@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 
 import pytest
@@ -149,6 +150,33 @@ async def test_messages_of_one_chat_one_at_a_time_and_no_chat_ids_kept_after(
             steps.add(found.state.step)
     assert steps == {Step.SEX}
     assert len(app._locks) == 0, "no lock (keyed by chat id) is left once nothing is in hand"
+    await app.store.close()
+
+
+async def test_an_nlu_server_is_asked_outside_the_transaction(
+    settings: Settings, tmp_path: Path, clock: Clock
+) -> None:
+    """With Rasa, four parents' questions are read at the same time: the server's answer
+    is not awaited while the database (on SQLite: its one write lock) is held."""
+    together = threading.Barrier(4, timeout=10)
+
+    class ServerNlu(FakeNlu):
+        def parse(self, text: str):  # type: ignore[no-untyped-def]
+            if "gepest" in text:
+                together.wait()  # breaks (and fails the test) unless all four wait at once
+            return super().parse(text)
+
+    app, parents, _ = await make_app(settings, tmp_path, clock, ServerNlu())
+    app.offload_flows = True
+    question = "ons kind wordt gepest, kan iemand helpen"
+    await asyncio.gather(*(say(app, question, f"chat-{i}") for i in range(4)))
+    assert not together.broken
+    async with app.store.transaction() as repo:
+        for i in range(4):
+            found = await repo.find_conversation("console", f"chat-{i}")
+            assert found is not None and found.state.step == Step.PLACE
+    await say(app, "Veldhoven", "chat-0")  # a plain answer: no question to the server
+    assert "Hoe oud" in parents.texts()[-1]
     await app.store.close()
 
 
