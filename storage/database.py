@@ -38,10 +38,11 @@ def create_engine(url: str) -> AsyncEngine:
         database = parsed.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url)
+        engine = create_async_engine(url, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_pre_ping=True)
+    # hide_parameters: an error never carries the values of a statement (personal data).
+    return create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

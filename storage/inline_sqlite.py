@@ -116,8 +116,10 @@ class _Plan:
         try:
             cursor = dbapi.execute(sql, args)
             rows = cursor.fetchall()
-        except sqlite3.Error as error:  # the same exceptions as SQLAlchemy's own path
-            raise DBAPIError.instance(sql, args, error, sqlite3.Error) from error
+        except sqlite3.Error as error:  # as SQLAlchemy raises them, without the values
+            raise DBAPIError.instance(
+                sql, args, error, sqlite3.Error, hide_parameters=True
+            ) from error
         if self.results is not None:
             results = self.results
             rows = [
@@ -294,6 +296,7 @@ class InlineSqlite:
             url.set(drivername="sqlite"),
             poolclass=StaticPool,
             connect_args={"check_same_thread": False},
+            hide_parameters=True,
         )
         event.listen(sync, "connect", _connect)
         event.listen(sync, "begin", _begin_immediate)

@@ -149,10 +149,11 @@ async def test_a_constraint_error_is_sqlalchemys_and_rolls_back(tmp_path: Path) 
     statement = prepared(insert(table))
     async with store.transaction() as repo:
         await repo.session.execute(statement, row)
-    with pytest.raises(IntegrityError):
+    with pytest.raises(IntegrityError) as raised:
         async with store.transaction() as repo:
             await repo.audit(NOW, "before", "parent")
-            await repo.session.execute(statement, row)
+            await repo.session.execute(statement, row | {"status": "Sanne 0612345678"})
+    assert "0612345678" not in str(raised.value)  # errors carry no values
     assert _raw(path, "SELECT COUNT(*) FROM audit_events") == [(0,)]
     assert _raw(path, "SELECT number FROM handovers") == [(7,)]
     await store.close()
