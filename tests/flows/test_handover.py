@@ -8,7 +8,6 @@ from flows import handover
 from flows.actions import (
     Audit,
     CommandReply,
-    HandoverDetails,
     RemoveCopies,
     RoomPost,
     SetPurgeDeadline,
@@ -16,18 +15,9 @@ from flows.actions import (
 from flows.context import FlowContext
 from flows.events import Claim, Close, Forget, Offer, Release, Reroute, Staff, Tick
 from flows.state import HandoverState, HandoverStatus
-from support.flows import at
+from support.flows import DETAILS, at
 
 FIVE = ["zuidzorg", "ggd", "lumens", "cordaad", "mee"]
-DETAILS = HandoverDetails(
-    summary="Onze zoon wordt gepest.",
-    place="Veldhoven",
-    age="9 jaar",
-    sex="jongen",
-    contact="Sanne, +31612345678",
-    language="nl",
-    promise="maandag tussen 9 en 12 uur iets van ons",
-)
 MONDAY_10 = at("2026-11-30 10:00")
 
 

@@ -16,13 +16,13 @@ from cryptography.fernet import Fernet
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from flows.actions import HandoverDetails
 from flows.state import ConversationState
 from storage.crypto import FieldCipher
 from storage.database import open_database
 from storage.inline_sqlite import _plan, prepared
 from storage.models import HandoverRow, OutboxRow, SettingRow
 from storage.repository import Store
+from support.flows import DETAILS
 
 NOW = datetime(2026, 11, 25, 8, 30, 15, 123456, tzinfo=UTC)
 
@@ -37,18 +37,6 @@ async def _store(path: Path) -> Store:
 def _raw(path: Path, sql: str) -> list[tuple[object, ...]]:
     with sqlite3.connect(path) as db:
         return db.execute(sql).fetchall()
-
-
-def _details() -> HandoverDetails:
-    return HandoverDetails(
-        summary="pesten op school",
-        place="Veldhoven",
-        age="9",
-        sex="jongen",
-        contact="Sanne, 0612345678",
-        language="nl",
-        promise="morgen",
-    )
 
 
 async def test_prepared_statements_store_what_sqlalchemy_would(tmp_path: Path) -> None:
@@ -69,7 +57,7 @@ async def test_prepared_statements_store_what_sqlalchemy_would(tmp_path: Path) -
     async with store.transaction() as repo:
         await repo.session.execute(prepared(insert(table)), row)  # sqlite3 directly
         await repo.session.execute(insert(table), row)  # SQLAlchemy's execution
-        created = await repo.create_handover(None, ("lumens", "ggd"), True, _details(), NOW)
+        created = await repo.create_handover(None, ("lumens", "ggd"), True, DETAILS, NOW)
     outbox = _raw(path, "SELECT * FROM outbox ORDER BY id")
     assert [r[1:] for r in outbox] == [outbox[0][1:]] * 2
     assert outbox[0][1] == "2026-11-25 08:30:15.123456"
@@ -80,7 +68,7 @@ async def test_prepared_statements_store_what_sqlalchemy_would(tmp_path: Path) -
         claim = timedelta(minutes=2)
         claimed = await repo.claim_deliveries(["rooms"], NOW, claim, ignore_backoff=True)
     assert found is not None and found.state.targets == ["lumens", "ggd"] and found.state.urgent
-    assert found.details == _details()
+    assert found.details == DETAILS
     assert [(d.attempts, d.payload) for d in claimed] == [(2, {"room": "loket"})] * 2
     await store.close()
 

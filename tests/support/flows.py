@@ -7,12 +7,23 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flows import conversation
-from flows.actions import Action, Reply
+from flows.actions import Action, HandoverDetails, Reply
 from flows.context import FlowContext
 from flows.events import ParentEvent, ParentText, parse_command
 from flows.state import ConversationState
 
 AMS = ZoneInfo("Europe/Amsterdam")
+
+# What a type-2 handover to a partner holds (made up: no real person).
+DETAILS = HandoverDetails(
+    summary="Onze zoon wordt gepest.",
+    place="Veldhoven",
+    age="9 jaar",
+    sex="jongen",
+    contact="Sanne, +31612345678",
+    language="nl",
+    promise="maandag tussen 9 en 12 uur iets van ons",
+)
 
 
 @dataclass(frozen=True)
