@@ -130,21 +130,25 @@ def to_understand(state: ConversationState, event: ParentEvent, ctx: FlowContext
     """
     if not isinstance(event, ParentText):
         return None
-    text = event.text.strip()[: ctx.max_message_chars]
+    text = _message_text(event, ctx)
     if not text or (ctx.danger is not None and intake.is_plain_answer(state.step, text)):
         return None
     return text
 
 
+def _message_text(event: ParentText, ctx: FlowContext) -> str:
+    """What a turn reads of a message: stripped, cut at the longest text it takes."""
+    return event.text.strip()[: ctx.max_message_chars]
+
+
 def _text(turn: _Turn, event: ParentText) -> None:
     state = turn.state
-    text = event.text.strip()
+    text = _message_text(event, turn.ctx)
     if not text and not event.button:
         turn.say("empty_message")
         _prompt(turn, repeat=True)
         return
-    if len(text) > turn.ctx.max_message_chars:
-        text = text[: turn.ctx.max_message_chars]
+    if len(event.text.strip()) > turn.ctx.max_message_chars:
         turn.say("too_long", limit=str(turn.ctx.max_message_chars))
     plain = bool(text) and intake.is_plain_answer(state.step, text)
     if plain and turn.ctx.danger is not None:
@@ -166,8 +170,7 @@ def _text(turn: _Turn, event: ParentText) -> None:
     ):
         state.language = result.language
     # On a plain answer only the lexicon counts, not the classifier's guess.
-    lexicon_or_not_plain = result is not None and (result.crisis_category or not plain)
-    if result is not None and result.route == "crisis" and lexicon_or_not_plain:
+    if result is not None and result.route == "crisis" and (result.crisis_category or not plain):
         _crisis(turn, text, result.crisis_category or "crisis")
         return
     if state.step == Step.NEW:
