@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest migration (tests/storage/test_storage.py checks it against Alembic's head):
 # a database already there starts without loading Alembic at all.
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 
 
 def sqlite_pragmas(dbapi_connection: Any, connection_record: object) -> None:

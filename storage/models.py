@@ -53,7 +53,6 @@ class ConversationRow(Base):
     state: Mapped[bytes] = mapped_column(LargeBinary)  # encrypted ConversationState JSON
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
-    purge_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
 
 class HandoverRow(Base):

@@ -83,7 +83,6 @@ _UPDATE_CONVERSATION = prepared(
         state=bindparam("state"),
         updated_at=bindparam("updated_at"),
         expires_at=bindparam("expires_at"),
-        purge_at=bindparam("purge_at"),
     )
 )
 _INSERT_CONVERSATION = prepared(insert(_CONVERSATIONS))
@@ -278,10 +277,9 @@ class Repository:
         state: ConversationState,
         now: datetime,
         expires_at: datetime | None,
-        purge_at: datetime | None,
     ) -> str:
         blob = self.cipher.encrypt(state.model_dump_json())
-        params = {"state": blob, "updated_at": now, "expires_at": expires_at, "purge_at": purge_at}
+        params = {"state": blob, "updated_at": now, "expires_at": expires_at}
         if conversation_id is None:
             conversation_id = uuid.uuid4().hex
             await self.session.execute(

@@ -104,14 +104,14 @@ async def test_a_failed_transaction_leaves_nothing_of_either_path(tmp_path: Path
     store = await _store(path)
     with pytest.raises(RuntimeError, match="halfway"):
         async with store.transaction() as repo:
-            await repo.save_conversation(None, "console", "a", ConversationState(), NOW, NOW, None)
+            await repo.save_conversation(None, "console", "a", ConversationState(), NOW, NOW)
             await repo.set_setting("k", "v")  # the ORM joins the transaction
             await repo.audit(NOW, "test", "parent")
             raise RuntimeError("halfway")
     for table in ("conversations", "settings", "audit_events"):
         assert _raw(path, f"SELECT COUNT(*) FROM {table}") == [(0,)]
     async with store.transaction() as repo:  # and the store goes on
-        await repo.save_conversation(None, "console", "a", ConversationState(), NOW, NOW, None)
+        await repo.save_conversation(None, "console", "a", ConversationState(), NOW, NOW)
         await repo.set_setting("k", "v")
     assert _raw(path, "SELECT COUNT(*) FROM conversations") == [(1,)]
     assert _raw(path, "SELECT value FROM settings") == [("v",)]
