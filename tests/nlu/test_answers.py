@@ -305,3 +305,19 @@ def test_parse_choice_prefers_the_longer_overlapping_option() -> None:
     options = {"yes": ["ja"], "yes_but": ["ja maar"]}
     assert parse_choice("ja maar niet nu", options) == "yes_but"
     assert parse_choice("nou ja", options) == "yes"
+
+
+@pytest.mark.parametrize(
+    ("text", "numbers"),
+    [("14 040", 1), ("bel 14040", 1), ("1404", 0), ("112", 0), ("ja", 0), ("1 2 3 4 x 5", 0)],
+)
+def test_short_numbers_are_still_found_and_shorter_digit_runs_skip_the_matcher(
+    text: str, numbers: int
+) -> None:
+    import phonenumbers
+
+    from nlu.answers import _find_phone
+
+    matcher = phonenumbers.PhoneNumberMatcher(text, "NL", leniency=phonenumbers.Leniency.VALID)
+    assert len(list(matcher)) == numbers  # what the matcher itself finds
+    assert len(_find_phone(text)[1]) == numbers
