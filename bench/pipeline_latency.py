@@ -14,12 +14,16 @@ with in-memory gateways. Two measurements on the same database:
   at any moment some parents ask, some give their woonplaats, some confirm a handover.
   The first round of messages (when all conversations are still at their first message)
   warms up and is not counted; the next round is. `--lockstep` takes the first 1,000
-  conversations in turn instead, all at the same step at once: their 400 handovers (the
+  conversations in turn instead, all at the same step at once: their 600 handovers (the
   most expensive message, with up to five room posts) arrive within a second or so, a
   worst case.
 
+  With more than one core the bot reads messages in an NLU worker process (as deployed);
+  `--no-worker` reads them in the bot's own process. CPU and memory are given for both.
+
     python bench/pipeline_latency.py [--conversations 1000] [--rate 500]
                                      [--arrivals poisson|constant] [--lockstep] [--db URL]
+                                     [--no-worker]
 """
 
 from __future__ import annotations
@@ -75,6 +79,7 @@ SCRIPTS = [
         "wat is een gezonde hoeveelheid schermtijd voor een kind van 8?",
         "nee",
         "Veldhoven",
+        "jongen",
         "ja",
         "0612345678",
         "Kim",
@@ -104,6 +109,26 @@ class NullRooms:
 
 def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def worker_cpu(pid: int | None) -> float:
+    """CPU seconds the NLU worker process has used (0 without a worker)."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def worker_memory_mb(pid: int | None) -> tuple[float, float]:
+    """The NLU worker's resident memory: its own pages, and those it shares with the bot."""
+    if pid is None:
+        return 0.0, 0.0
+    kb = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        name, value = line.split(":", 1)
+        kb[name] = int(value.split()[0])
+    own = kb["Private_Clean"] + kb["Private_Dirty"]
+    return own / 1024, (kb["Shared_Clean"] + kb["Shared_Dirty"]) / 1024
 
 
 def cold_cpu_factor(app: App) -> tuple[float, float]:
@@ -227,6 +252,9 @@ async def main() -> None:
         "--lockstep", action="store_true", help="all conversations at the same step at once"
     )
     parser.add_argument("--db", default=None, help="database URL (default: a temporary SQLite)")
+    parser.add_argument(
+        "--no-worker", action="store_true", help="read messages in this process (no NLU worker)"
+    )
     args = parser.parse_args()
     # As in production: a JSON log line per message at INFO (here into /dev/null).
     setup_logging("INFO")
@@ -237,6 +265,7 @@ async def main() -> None:
         environ={
             "CJGBOT__STORAGE__DATABASE_URL": url,
             "CJGBOT__STORAGE__KEY_FILE": f"{tmp}/secret.key",
+            "CJGBOT__NLU__WORKER_PROCESS": "false" if args.no_worker else "auto",
         }
     )
     started = time.perf_counter()
@@ -245,8 +274,11 @@ async def main() -> None:
     startup = time.perf_counter() - started
 
     app = runtime.app
+    worker = runtime.nlu_worker.pid if runtime.nlu_worker else None
     warm, cold = cold_cpu_factor(app)
+    worker_began = worker_cpu(worker)
     messages, elapsed, cpu = await saturation(app, args.conversations, "sat")
+    worker_used = worker_cpu(worker) - worker_began
     latencies, rate_elapsed = await at_rate(
         app,
         args.conversations,
@@ -259,6 +291,7 @@ async def main() -> None:
     staff = Staff("Bench", "lumens", "@bench:cjg.test")
     await app.handle_room_message("loket", Staff("Loket", "loket", "@l:cjg"), "!open")
     await app.handle_room_message("lumens", staff, "!claim 1")
+    worker_own, worker_shared = worker_memory_mb(worker)
     await runtime.close()
     print(
         f"machine      {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
@@ -270,6 +303,7 @@ async def main() -> None:
         f"saturation   {messages} messages in {args.conversations} conversations at once: "
         f"{messages / elapsed:.0f} messages/s, {cpu / messages * 1000:.2f} ms CPU per message "
         "in this process"
+        + (f" + {worker_used / messages * 1000:.2f} ms in the NLU worker" if worker else "")
     )
     print(
         f"at a rate    {len(latencies)} messages offered at {args.rate:.0f}/s "
@@ -278,7 +312,15 @@ async def main() -> None:
         f"messages/s, latency p50 {statistics.median(latencies):.2f} ms, "
         f"p99 {percentile(latencies, 0.99):.2f} ms"
     )
-    print(f"memory       {rss_mb():.0f} MB resident (peak)")
+    print(
+        f"memory       {rss_mb():.0f} MB resident (peak)"
+        + (
+            f"; NLU worker {worker_own:.0f} MB of its own ({worker_shared:.0f} MB shared "
+            "with the bot)"
+            if worker
+            else ""
+        )
+    )
     print(f"cpu check    one NLU parse {warm:.2f} ms back to back, {cold:.2f} ms after 10 ms idle")
 
 

@@ -51,6 +51,7 @@ from flows.events import (
     Staff,
     Tick,
 )
+from flows.intake import may_be_plain_answer
 from flows.room_commands import (
     ALL_PARTNERS_WORDS,
     CLOSE_REASON_WORDS,
@@ -69,6 +70,8 @@ from .roster import Roster
 
 if TYPE_CHECKING:
     from nlu.pipeline import NluResult
+
+    from .nlu_worker import NluWorker
 
 log = logging.getLogger("cjgbot.app")
 
@@ -116,6 +119,10 @@ class App:
         self.metrics = metrics or Metrics()
         self.in_flight = 0
         self.offload_flows = False  # True when understanding a message waits on a server
+        self.nlu_worker: NluWorker | None = None  # reads messages in another process
+        self.metrics.nlu_worker_up.set_function(
+            lambda: float(self.nlu_worker is not None and self.nlu_worker.alive)
+        )
         self._idle = asyncio.Event()
         # How long the bot's personal messages may stay in a parent's chat, per channel.
         self.personal_message_max_age: dict[str, timedelta] = {}
@@ -181,7 +188,7 @@ class App:
                         conversation.handle, state, event, now, ctx, understood
                     )
                 else:
-                    new_state, actions = conversation.handle(state, event, now, ctx)
+                    new_state, actions = conversation.handle(state, event, now, ctx, understood)
                 log.info(
                     "parent_event",
                     extra={
@@ -197,14 +204,14 @@ class App:
                         expires_at = min(expires_at, action.purge_at)
                 if conv_id is None and not forget:
                     conv_id = await repo.save_conversation(
-                        None, channel, address, new_state, now, expires_at, None
+                        None, channel, address, new_state, now, expires_at
                     )
                 await self._execute(repo, conv_id, new_state, actions, now, outbox, ctx)
                 if forget and conv_id is not None:
                     await repo.delete_conversation(conv_id)
                 elif conv_id is not None:
                     await repo.save_conversation(
-                        conv_id, channel, address, new_state, now, expires_at, None
+                        conv_id, channel, address, new_state, now, expires_at
                     )
                 await self._persist(repo, outbox, now)
             await self._deliver(outbox, channel, address, conv_id if not forget else None)
@@ -214,21 +221,35 @@ class App:
     async def _understand_first(
         self, ctx: FlowContext, channel: str, address: str, event: ParentEvent
     ) -> dict[str, NluResult]:
-        """With an NLU server: ask it before the transaction, not while holding the database.
+        """Read the message before the transaction, where that runs elsewhere.
 
+        With an NLU server: ask it before the transaction, not while holding the database.
         (On SQLite a transaction holds the one write lock: every other parent would wait
         for the server's answer.) The flow asks again only in the rare turn that reads a
         second text, such as a question and its clarification together.
+
+        With an NLU worker process: it reads the message on another core while the event
+        loop goes on. Not a short text that answers some question ("ja", "Veldhoven"):
+        the flow reads those without the classifier at their step, and at another step
+        (rare) it reads them itself.
         """
-        if not self.offload_flows or not isinstance(event, ParentText):
+        if not isinstance(event, ParentText):
             return {}
-        async with self.store.transaction() as repo:
-            found = await repo.find_conversation(channel, address)
-        state = found.state if found else ConversationState()
-        text = conversation.to_understand(state, event, ctx)
-        if text is None:
-            return {}
-        return {text: await asyncio.to_thread(ctx.understand, text)}
+        if self.offload_flows:
+            async with self.store.transaction() as repo:
+                found = await repo.find_conversation(channel, address)
+            state = found.state if found else ConversationState()
+            text = conversation.to_understand(state, event, ctx)
+            if text is None:
+                return {}
+            return {text: await asyncio.to_thread(ctx.understand, text)}
+        if self.nlu_worker is not None:
+            text = conversation.message_text(event, ctx)
+            if text and not may_be_plain_answer(text):
+                result = await self.nlu_worker.parse(text)
+                if result is not None:
+                    return {text: result}
+        return {}
 
     async def _views(self, repo: Repository, conv_id: str) -> tuple[HandoverView, ...]:
         views = []
@@ -642,7 +663,7 @@ class App:
                 live = [h for h in await repo.handovers_of(found.id)]
                 if live:
                     await repo.save_conversation(
-                        found.id, found.channel, found.address, new_state, now, None, None
+                        found.id, found.channel, found.address, new_state, now, None
                     )
                 else:
                     await repo.delete_conversation(found.id)

@@ -144,6 +144,14 @@ class NluSettings(_Strict):
     rasa_url: str | None = None
     fallback_threshold: float | None = Field(default=None, ge=0, le=1)
     cache_dir: Path | None = None
+    # Read messages in a second process (on a second core) while the bot answers others.
+    # "auto": when this process may use more than one core. Embedded backend only.
+    worker_process: bool | Literal["auto"] = "auto"
+
+    def use_worker_process(self) -> bool:
+        if self.backend != "embedded" or self.worker_process is False:
+            return False
+        return self.worker_process is True or len(os.sched_getaffinity(0)) > 1
 
 
 class ServiceSettings(_Strict):

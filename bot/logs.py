@@ -27,6 +27,9 @@ SAFE_FIELDS = (
 
 OWN_LOGGERS = ("cjgbot", "nlu", "bot", "storage", "flows")
 
+# One encoder for every line (json.dumps with options builds a new one each call).
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+
 
 class JsonFormatter(logging.Formatter):
     """One JSON object a line. Runs for every message the bot handles, so it is kept lean."""
@@ -61,7 +64,7 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info and record.exc_info[0] is not None:
             # The exception type only: its message may quote data.
             entry["error"] = record.exc_info[0].__name__
-        return json.dumps(entry, ensure_ascii=False)
+        return _ENCODE(entry)
 
 
 def setup_logging(level: str = "INFO") -> None:

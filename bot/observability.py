@@ -49,6 +49,11 @@ class Metrics:
             "How long the most overdue deletion has waited",
             registry=self.registry,
         )
+        self.nlu_worker_up = Gauge(
+            "cjgbot_nlu_worker_up",
+            "1 while an NLU worker process reads messages (0: the bot reads them itself)",
+            registry=self.registry,
+        )
         self.outbox_pending = Gauge(
             "cjgbot_outbox_pending",
             "Room posts, redactions and notices not delivered yet",

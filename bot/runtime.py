@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from bot.app import App, utc_now
 from bot.config import ConfigError, Settings
 from bot.gateways import RoomGateway
+from bot.nlu_worker import NluWorker
 from bot.roster import Roster
 from flows.context import FlowContext
 from flows.texts import Catalogue
@@ -32,8 +33,11 @@ class Runtime:
     store: Store
     nlu: Nlu
     app: App
+    nlu_worker: NluWorker | None = None
 
     async def close(self) -> None:
+        if self.nlu_worker is not None:
+            await self.nlu_worker.close()
         await self.store.close()
 
 
@@ -101,19 +105,31 @@ async def build_runtime(
     nlu: Nlu | None = None,
     load_model: bool = True,
 ) -> Runtime:
-    store = await open_store(settings)
+    worker = None
     if nlu is None:
         nlu = load_nlu(settings) if load_model else _NoModel()  # type: ignore[assignment]
-    app = App(
-        store,
-        flow_contexts(settings, nlu),
-        rooms,
-        conversation_idle=timedelta(hours=settings.retention.conversation_idle_hours),
-        clock=clock,
-        roster=Roster(settings.loket),
-    )
-    app.offload_flows = settings.nlu.backend == "rasa"
-    # What is loaded now lives as long as the process: keep it out of the garbage
-    # collector's full passes (the NLU's vocabularies made those pauses long).
-    gc.freeze()
-    return Runtime(settings, store, nlu, app)
+        if load_model and settings.nlu.use_worker_process():
+            # Forked now, before the store's threads start; the model is shared, and
+            # frozen first so that the garbage collector does not copy its pages.
+            gc.freeze()
+            worker = await NluWorker.start(nlu)
+    try:
+        store = await open_store(settings)
+        app = App(
+            store,
+            flow_contexts(settings, nlu),
+            rooms,
+            conversation_idle=timedelta(hours=settings.retention.conversation_idle_hours),
+            clock=clock,
+            roster=Roster(settings.loket),
+        )
+        app.offload_flows = settings.nlu.backend == "rasa"
+        app.nlu_worker = worker
+        # What is loaded now lives as long as the process: keep it out of the garbage
+        # collector's full passes (the NLU's vocabularies made those pauses long).
+        gc.freeze()
+    except BaseException:
+        if worker is not None:
+            await worker.close()
+        raise
+    return Runtime(settings, store, nlu, app, worker)

@@ -20,6 +20,7 @@ from bot.channels.console import CHANNEL, make_console, run_console
 from bot.config import Settings
 from bot.delivery import keep_delivering
 from bot.instance import MATRIX_LEASE, Lease, instance_id
+from bot.nlu_worker import WARM_UP_TEXT
 from bot.observability import make_http_app, start_http
 from bot.retention import Sweeper
 from bot.runtime import build_runtime
@@ -28,13 +29,15 @@ from bot.scheduler import start_scheduler
 log = logging.getLogger("cjgbot.service")
 
 
-WARM_UP_TEXT = "mijn kind slaapt slecht"  # not from any parent
-
-
 async def warm_up(app: App, after: float = 1.0) -> None:
     """The classifier builds its scoring tables at first use (70-130 ms): let that happen
     just after start-up (when /healthz already answers), not on the first parent's message.
+
+    An NLU worker builds its own as it starts; the bot then needs them only if the worker
+    stops, and builds them then.
     """
+    if app.nlu_worker is not None:
+        return
     await asyncio.sleep(after)
     await asyncio.to_thread(app.staff_context.understand, WARM_UP_TEXT)
 
@@ -73,6 +76,7 @@ async def run_service(settings: Settings) -> None:
             "instance": me,
             "scheduler_lease": lease.held,
             "matrix_lease": matrix_lease.held if matrix_lease else None,
+            "nlu_worker": None if app.nlu_worker is None else app.nlu_worker.alive,
         }
         http = await start_http(
             make_http_app(runtime.store, app.metrics, app.clock, status),

@@ -130,20 +130,20 @@ def to_understand(state: ConversationState, event: ParentEvent, ctx: FlowContext
     """
     if not isinstance(event, ParentText):
         return None
-    text = _message_text(event, ctx)
+    text = message_text(event, ctx)
     if not text or (ctx.danger is not None and intake.is_plain_answer(state.step, text)):
         return None
     return text
 
 
-def _message_text(event: ParentText, ctx: FlowContext) -> str:
+def message_text(event: ParentText, ctx: FlowContext) -> str:
     """What a turn reads of a message: stripped, cut at the longest text it takes."""
     return event.text.strip()[: ctx.max_message_chars]
 
 
 def _text(turn: _Turn, event: ParentText) -> None:
     state = turn.state
-    text = _message_text(event, turn.ctx)
+    text = message_text(event, turn.ctx)
     if not text and not event.button:
         turn.say("empty_message")
         _prompt(turn, repeat=True)

@@ -6,11 +6,18 @@ Pure functions over a `Question`: they parse an answer (with the entity parsers 
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 
 from flows.state import INTAKE_STEPS, Question, Slot, Step
 from flows.texts import Catalogue
-from nlu.answers import invalid_phone_like, is_decline, parse_contact, parse_yes_no
+from nlu.answers import (
+    has_contact_detail,
+    invalid_phone_like,
+    is_decline,
+    parse_contact,
+    parse_yes_no,
+)
 from nlu.entities import find_age, find_place, find_sex, parse_age, parse_place, parse_sex
 
 # An answer this long that is not understood is taken as more about the question.
@@ -19,6 +26,8 @@ EXTRA_TEXT_MIN_WORDS = 6
 PLAIN_ANSWER_MAX_WORDS = 3
 # Steps whose question is answered with yes or no.
 YES_NO_STEPS = (Step.HELPED, Step.DISCLOSE, Step.SUMMARY, Step.CRISIS_OFFER, Step.FORGET_CONFIRM)
+# A phone number has at least this many digits (see may_be_plain_answer).
+_MIN_CONTACT_DIGITS = re.compile(r"(?:\D*\d){9}")
 
 
 class Outcome(Enum):
@@ -63,11 +72,29 @@ def is_plain_answer(step: Step, text: str) -> bool:
     if step == Step.SEX:
         return parse_sex(text) is not None
     if step == Step.CONTACT:
-        contact = parse_contact(text)
-        return bool(contact.phone or contact.email)
+        return has_contact_detail(text)
     if step in YES_NO_STEPS:
         return parse_yes_no(text) is not None
     return False
+
+
+def may_be_plain_answer(text: str) -> bool:
+    """A quick guess whether `is_plain_answer` holds for `text` at some step.
+
+    Exact place names only (no typos) and contact details only by their digits or "@":
+    a wrong guess costs a little time, never a different answer.
+    """
+    if len(text.split()) > PLAIN_ANSWER_MAX_WORDS:
+        return False
+    return (  # the cheapest first
+        "@" in text
+        or _MIN_CONTACT_DIGITS.match(text) is not None
+        or find_place(text) is not None
+        or parse_sex(text) is not None
+        or is_decline(text)
+        or parse_yes_no(text) is not None
+        or parse_age(text) is not None
+    )
 
 
 def apply_answer(question: Question, step: Step, answer: str) -> Outcome:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -54,6 +55,10 @@ async def test_healthz_and_metrics(settings: Settings, tmp_path: Path) -> None:
     assert "gepest" not in body and "48213579" not in body
 
 
+def children_of(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+
+
 async def test_sigterm_stops_gracefully(
     tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
@@ -65,14 +70,45 @@ async def test_sigterm_stops_gracefully(
     process = start(env, log)
     try:
         await wait_for(lambda: health(port))
+        status = await health(port) or {}
+        children = children_of(process.pid)
+        if len(os.sched_getaffinity(0)) > 1:  # messages are read in an NLU worker process
+            assert status["nlu_worker"] is True and len(children) == 1
+        else:
+            assert status["nlu_worker"] is None and children == []
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
+        for child in children:  # the worker went with the bot
+            assert not os.path.exists(f"/proc/{child}")  # noqa: ASYNC240
     finally:
         process.kill()
     lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
     events = [line["event"] for line in lines]
     assert "service_started" in events and "service_stopped" in events
     assert "Traceback" not in log.read_text()
+
+
+async def test_the_nlu_worker_ends_when_the_bot_is_killed(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("one core: the bot reads messages itself, there is no worker")
+    port = free_port()
+    env = service_env(tmp_path, await new_database_url(tmp_path), port,
+                      Fernet.generate_key().decode(), tmp_path_factory.getbasetemp() / "nlu-cache")
+    process = start(env, tmp_path / "service.log")
+    try:
+        await wait_for(lambda: health(port))
+        (worker,) = children_of(process.pid)
+        process.kill()  # SIGKILL: no chance to stop the worker
+        process.wait(timeout=30)
+        await wait_for(lambda: _gone(worker), within=10)
+    finally:
+        process.kill()
+
+
+async def _gone(pid: str) -> bool:
+    return not os.path.exists(f"/proc/{pid}")  # noqa: ASYNC240
 
 
 async def seed_due_handovers(url: str, key: str, count: int) -> None:

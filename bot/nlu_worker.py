@@ -1,0 +1,172 @@
+"""The NLU in a worker process: messages are read on a second core.
+
+Reading a message (classifier, crisis lexicon, entities) is the largest single cost of
+a message and it is pure computation. In a worker process it runs beside the event
+loop, which meanwhile stores and answers other parents' messages.
+
+The worker is forked from the bot once the model is loaded, so it shares the model's
+memory pages (copy-on-write) instead of loading a copy. It does one thing: read a text
+from its end of a socket pair, parse it, write the result back, in order. The text
+never touches the disk and the worker logs nothing of it.
+
+The worker can only make the bot faster: when it has died, is slow to answer or
+answers something unreadable, the bot reads the message itself, as it does without a
+worker (`parse` returns None and the flow calls the model in the process).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import pickle
+import signal
+import socket
+import struct
+import sys
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from nlu.pipeline import Nlu, NluResult
+
+log = logging.getLogger(__name__)
+
+_LENGTH = struct.Struct("!I")
+ANSWER_WITHIN_SECONDS = 2.0  # then the bot reads the message itself
+WARM_UP_TEXT = "mijn kind slaapt slecht"  # not from any parent
+
+
+class NluWorker:
+    """The bot's side of one worker process (see the module docstring)."""
+
+    def __init__(self, pid: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
+        self.pid = pid
+        self._reader = reader
+        self._writer = writer
+        self._waiting: deque[asyncio.Future[NluResult | None]] = deque()
+        self._alive = True
+        self._reading = asyncio.create_task(self._read_answers())
+
+    @classmethod
+    async def start(cls, nlu: Nlu) -> NluWorker:
+        """Fork the worker. Call it before threads start: a fork copies only this one."""
+        ours, theirs = socket.socketpair()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the worker: never returns
+            ours.close()
+            _serve(nlu, theirs)
+        theirs.close()
+        reader, writer = await asyncio.open_connection(sock=ours)
+        log.info("nlu_worker_started")
+        return cls(pid, reader, writer)
+
+    @property
+    def alive(self) -> bool:
+        return self._alive
+
+    async def parse(self, text: str) -> NluResult | None:
+        """The worker's reading of `text`; None if it cannot give one in time."""
+        if not self._alive:
+            return None
+        data = text.encode("utf-8")
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[NluResult | None] = loop.create_future()
+        self._waiting.append(answer)
+        self._writer.write(_LENGTH.pack(len(data)) + data)
+        late = loop.call_later(ANSWER_WITHIN_SECONDS, _give_up, answer)
+        try:
+            return await answer
+        finally:
+            late.cancel()
+
+    async def _read_answers(self) -> None:
+        try:
+            while True:
+                (size,) = _LENGTH.unpack(await self._reader.readexactly(_LENGTH.size))
+                data = await self._reader.readexactly(size)
+                answer = self._waiting.popleft()  # answers come in the order asked
+                if not answer.done():
+                    answer.set_result(pickle.loads(data))  # noqa: S301 (our own worker)
+        except (asyncio.IncompleteReadError, ConnectionError, OSError, pickle.PickleError):
+            if self._alive:
+                log.warning("nlu_worker_stopped")
+        finally:
+            self._alive = False
+            while self._waiting:
+                _give_up(self._waiting.popleft())
+            _reap_if_exited(self.pid)
+
+    async def close(self) -> None:
+        """Stop the worker and wait for it to exit (it ends when its socket closes)."""
+        self._alive = False
+        self._writer.close()
+        with contextlib.suppress(ConnectionError, OSError):
+            await self._writer.wait_closed()
+        self._reading.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._reading
+        await asyncio.to_thread(_reap, self.pid)
+
+
+def _give_up(answer: asyncio.Future[Any]) -> None:
+    if not answer.done():
+        answer.set_result(None)
+
+
+def _reap_if_exited(pid: int) -> None:
+    """No zombie: collect the worker's exit status if it has exited (never waits)."""
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def _reap(pid: int, within: float = 5.0) -> None:
+    """Wait for the worker to exit; kill it if it does not within `within` seconds."""
+    import time
+
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if done:
+            return
+        time.sleep(0.01)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)
+
+
+def _serve(nlu: Nlu, sock: socket.socket) -> None:
+    """The worker's loop: a text in, its reading out, until the bot closes the socket."""
+    code = 0
+    try:
+        # The bot handles signals (its event loop's wake-up descriptor is shared):
+        # here SIGTERM and Ctrl-C simply end the worker, and the bot reads by itself.
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        stream = sock.makefile("rwb")
+        nlu.parse(WARM_UP_TEXT)  # builds the classifier's tables (70-130 ms) before any parent
+        while True:
+            head = stream.read(_LENGTH.size)
+            if len(head) < _LENGTH.size:
+                break  # the bot closed its end
+            (size,) = _LENGTH.unpack(head)
+            text = stream.read(size).decode("utf-8")
+            try:
+                result: object = nlu.parse(text)
+            except Exception:  # the bot reads this one itself (and logs what goes wrong)
+                result = None
+            data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+            stream.write(_LENGTH.pack(len(data)) + data)
+            stream.flush()
+    except BaseException:  # noqa: BLE001 (nothing may escape into the bot's code)
+        code = 1
+    finally:
+        os._exit(code)

@@ -1,0 +1,126 @@
+"""The NLU worker process: same readings, used by the app, and never needed to answer."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import signal
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.config import load_settings
+from bot.runtime import Runtime, build_runtime
+from flows.events import ParentText
+from support.app import RecordingParents, RecordingRooms
+
+QUESTION = "ons kind wordt gepest op school, kan iemand ons helpen?"  # to a partner
+TEXTS = [
+    "mijn dochter van 3 slaapt heel slecht, ze wordt elke nacht wakker",
+    "ons kind wordt gepest op school, kan iemand ons helpen?",
+    "my son of 14 doesn't want to go to school anymore",
+    "ik wil niet meer leven",
+    "🙂🙂🙂",
+    "x" * 6000,
+]
+
+
+@pytest.fixture
+async def runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
+    settings = load_settings(
+        environ={
+            "CJGBOT__STORAGE__DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/bot.sqlite3",
+            "CJGBOT__STORAGE__KEY_FILE": str(tmp_path / "secret.key"),
+            "CJGBOT__NLU__WORKER_PROCESS": "true",
+        }
+    )
+    runtime = await build_runtime(settings, RecordingRooms())
+    runtime.app.add_parent_channel("console", RecordingParents())
+    yield runtime
+    await runtime.close()
+
+
+def counting(runtime: Runtime) -> list[str]:
+    """Record the texts the flows read in this process (not in the worker)."""
+    read: list[str] = []
+
+    def understand(text: str):  # type: ignore[no-untyped-def]
+        read.append(text)
+        return runtime.nlu.parse(text)
+
+    for channel, ctx in runtime.app.contexts.items():
+        runtime.app.contexts[channel] = dataclasses.replace(ctx, understand=understand)
+    return read
+
+
+def gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+async def test_the_worker_reads_messages_as_the_bot_itself_does(runtime: Runtime) -> None:
+    worker = runtime.nlu_worker
+    assert worker is not None and worker.alive
+    readings = await asyncio.gather(*(worker.parse(text) for text in TEXTS))
+    assert readings == [runtime.nlu.parse(text) for text in TEXTS]
+
+
+async def test_the_app_uses_the_worker_and_reads_plain_answers_itself(runtime: Runtime) -> None:
+    read = counting(runtime)
+    app = runtime.app
+    await app.handle_parent("console", "p1", ParentText(QUESTION))
+    await app.handle_parent("console", "p1", ParentText("Veldhoven"))
+    await app.handle_parent("console", "p1", ParentText("9"))
+    assert read == []  # the question went to the worker; the answers need no classifier
+    parents = app.parents["console"]
+    assert isinstance(parents, RecordingParents)
+    assert len(parents.sent) >= 3  # every message was answered
+
+
+async def test_a_dead_worker_changes_nothing_for_parents(runtime: Runtime) -> None:
+    worker = runtime.nlu_worker
+    assert worker is not None
+    read = counting(runtime)
+    up = runtime.app.metrics.registry.get_sample_value
+    assert up("cjgbot_nlu_worker_up") == 1.0
+    os.kill(worker.pid, signal.SIGKILL)
+    for _ in range(100):
+        if not worker.alive:
+            break
+        await asyncio.sleep(0.02)
+    assert not worker.alive and up("cjgbot_nlu_worker_up") == 0.0  # operators see it
+    app = runtime.app
+    await app.handle_parent("console", "p2", ParentText("mijn dochter van 3 slaapt heel slecht"))
+    assert read == ["mijn dochter van 3 slaapt heel slecht"]  # read in the process instead
+    parents = app.parents["console"]
+    assert isinstance(parents, RecordingParents)
+    assert any("slaap" in text.lower() for text in parents.texts("p2"))
+
+
+async def test_closing_the_bot_ends_the_worker(tmp_path: Path) -> None:
+    settings = load_settings(
+        environ={
+            "CJGBOT__STORAGE__DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/bot.sqlite3",
+            "CJGBOT__STORAGE__KEY_FILE": str(tmp_path / "secret.key"),
+            "CJGBOT__NLU__WORKER_PROCESS": "true",
+        }
+    )
+    runtime = await build_runtime(settings, RecordingRooms())
+    assert runtime.nlu_worker is not None
+    pid = runtime.nlu_worker.pid
+    await runtime.close()
+    assert gone(pid)  # exited and reaped: no zombie left
+
+
+def test_the_worker_is_off_with_a_rasa_server_or_when_switched_off() -> None:
+    rasa = load_settings(
+        environ={"CJGBOT__NLU__BACKEND": "rasa", "CJGBOT__NLU__WORKER_PROCESS": "true"}
+    )
+    off = load_settings(environ={"CJGBOT__NLU__WORKER_PROCESS": "false"})
+    assert not rasa.nlu.use_worker_process()
+    assert not off.nlu.use_worker_process()
