@@ -152,7 +152,6 @@ def _serve(nlu: Nlu, sock: socket.socket) -> None:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         stream = sock.makefile("rwb")
-        nlu.parse(WARM_UP_TEXT)  # builds the classifier's tables (70-130 ms) before any parent
         while True:
             head = stream.read(_LENGTH.size)
             if len(head) < _LENGTH.size:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from bot.app import App, utc_now
 from bot.config import ConfigError, Settings
 from bot.gateways import RoomGateway
-from bot.nlu_worker import NluWorker
+from bot.nlu_worker import WARM_UP_TEXT, NluWorker
 from bot.roster import Roster
 from flows.context import FlowContext
 from flows.texts import Catalogue
@@ -109,8 +109,10 @@ async def build_runtime(
     if nlu is None:
         nlu = load_nlu(settings) if load_model else _NoModel()  # type: ignore[assignment]
         if load_model and settings.nlu.use_worker_process():
-            # Forked now, before the store's threads start; the model is shared, and
-            # frozen first so that the garbage collector does not copy its pages.
+            # Forked now, before the store's threads start. The model is shared with the
+            # worker, its scoring tables too (built by a first parse, 70-130 ms), and
+            # frozen first so that the garbage collector does not copy their pages.
+            nlu.parse(WARM_UP_TEXT)
             gc.freeze()
             worker = await NluWorker.start(nlu)
     try:

@@ -33,8 +33,7 @@ async def warm_up(app: App, after: float = 1.0) -> None:
     """The classifier builds its scoring tables at first use (70-130 ms): let that happen
     just after start-up (when /healthz already answers), not on the first parent's message.
 
-    An NLU worker builds its own as it starts; the bot then needs them only if the worker
-    stops, and builds them then.
+    With an NLU worker they were built before it was forked (so the two share them).
     """
     if app.nlu_worker is not None:
         return
