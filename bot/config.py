@@ -130,6 +130,7 @@ class RetentionSettings(_Strict):
 class StorageSettings(_Strict):
     database_url: str = "sqlite+aiosqlite:///data/cjgbot.sqlite3"
     key_file: Path = Path("data/secret.key")
+    pool_size: int = Field(default=10, ge=1, le=200)  # PostgreSQL connections per instance
 
     @field_validator("database_url")
     @classmethod

@@ -87,7 +87,7 @@ def flow_contexts(
 
 async def open_store(settings: Settings) -> Store:
     cipher = FieldCipher.from_environment(settings.storage.key_file)
-    engine = await open_database(settings.storage.database_url)
+    engine = await open_database(settings.storage.database_url, settings.storage.pool_size)
     return Store(engine, cipher)
 
 
