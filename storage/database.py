@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest migration (tests/storage/test_storage.py checks it against Alembic's head):
 # a database already there starts without loading Alembic at all.
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0003"
 # PostgreSQL: a pooled connection idle this long is tested before use.
 PING_AFTER_IDLE_SECONDS = 5.0
 

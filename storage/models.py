@@ -53,6 +53,10 @@ class ConversationRow(Base):
     state: Mapped[bytes] = mapped_column(LargeBinary)  # encrypted ConversationState JSON
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # Never set and never read: saving a conversation leaves it alone (rewriting its index
+    # entry cost a page per message). To drop in a later release, once no instance of an
+    # earlier version (which still writes it) can run against the same database.
+    purge_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
 
 class HandoverRow(Base):

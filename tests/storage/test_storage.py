@@ -57,21 +57,6 @@ async def test_the_migrated_schema_is_the_models_schema(tmp_path: Path) -> None:
     assert differences == []
 
 
-async def test_the_unused_conversation_column_goes_and_comes_back(tmp_path: Path) -> None:
-    engine = create_engine(await new_database_url(tmp_path))
-
-    async def columns() -> set[str]:
-        async with engine.connect() as connection:
-            found = await connection.run_sync(lambda c: inspect(c).get_columns("conversations"))
-        return {column["name"] for column in found}
-
-    await migrate(engine)
-    assert "purge_at" not in await columns()
-    await migrate(engine, "0003", down=True)
-    assert "purge_at" in await columns()
-    await engine.dispose()
-
-
 async def test_sqlite_runs_with_wal_and_secure_delete(tmp_path: Path) -> None:
     engine = await open_database(f"sqlite+aiosqlite:///{tmp_path / 'p.sqlite3'}")
     async with engine.connect() as connection:
