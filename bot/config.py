@@ -152,7 +152,10 @@ class NluSettings(_Strict):
     def use_worker_process(self) -> bool:
         if self.backend != "embedded" or self.worker_process is False:
             return False
-        return self.worker_process is True or len(os.sched_getaffinity(0)) > 1
+        if self.worker_process is True:
+            return True
+        affinity = getattr(os, "sched_getaffinity", None)  # Linux; elsewhere every core
+        return (len(affinity(0)) if affinity else os.cpu_count() or 1) > 1
 
 
 class ServiceSettings(_Strict):

@@ -34,7 +34,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _LENGTH = struct.Struct("!I")
-ANSWER_WITHIN_SECONDS = 2.0  # then the bot reads the message itself
+# A parse takes milliseconds: a worker that has not answered in this time hangs, and is
+# stopped. More texts than MAX_WAITING in its queue: the bot reads the next one itself.
+ANSWER_WITHIN_SECONDS = 2.0
+MAX_WAITING = 32
 WARM_UP_TEXT = "mijn kind slaapt slecht"  # not from any parent
 
 
@@ -47,6 +50,7 @@ class NluWorker:
         self._writer = writer
         self._waiting: deque[asyncio.Future[NluResult | None]] = deque()
         self._alive = True
+        self._reaped: asyncio.Future[None] | None = None
         self._reading = asyncio.create_task(self._read_answers())
 
     @classmethod
@@ -56,9 +60,12 @@ class NluWorker:
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
-        if pid == 0:  # the worker: never returns
-            ours.close()
-            _serve(nlu, theirs)
+        if pid == 0:  # the worker: never returns into the bot's code
+            try:
+                ours.close()
+                _serve(nlu, theirs)
+            finally:
+                os._exit(1)
         theirs.close()
         reader, writer = await asyncio.open_connection(sock=ours)
         log.info("nlu_worker_started")
@@ -70,18 +77,27 @@ class NluWorker:
 
     async def parse(self, text: str) -> NluResult | None:
         """The worker's reading of `text`; None if it cannot give one in time."""
-        if not self._alive:
+        if not self._alive or len(self._waiting) >= MAX_WAITING:
             return None
-        data = text.encode("utf-8")
+        data = text.encode("utf-8", "surrogatepass")
         loop = asyncio.get_running_loop()
         answer: asyncio.Future[NluResult | None] = loop.create_future()
         self._waiting.append(answer)
         self._writer.write(_LENGTH.pack(len(data)) + data)
-        late = loop.call_later(ANSWER_WITHIN_SECONDS, _give_up, answer)
+        late = loop.call_later(ANSWER_WITHIN_SECONDS, self._too_late, answer)
         try:
             return await answer
         finally:
             late.cancel()
+
+    def _too_late(self, answer: asyncio.Future[NluResult | None]) -> None:
+        """No answer in time: the worker hangs. Stop it; from now on the bot reads itself."""
+        if answer.done() or not self._alive:
+            return
+        log.warning("nlu_worker_unresponsive")
+        self._alive = False
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)  # its socket closes: every waiting text gives up
 
     async def _read_answers(self) -> None:
         try:
@@ -91,14 +107,15 @@ class NluWorker:
                 answer = self._waiting.popleft()  # answers come in the order asked
                 if not answer.done():
                     answer.set_result(pickle.loads(data))  # noqa: S301 (our own worker)
-        except (asyncio.IncompleteReadError, ConnectionError, OSError, pickle.PickleError):
+        except Exception:  # it died, or an answer cannot be read: the bot reads by itself
             if self._alive:
                 log.warning("nlu_worker_stopped")
         finally:
             self._alive = False
             while self._waiting:
                 _give_up(self._waiting.popleft())
-            _reap_if_exited(self.pid)
+            if self._reaped is None:  # no zombie: collect its exit status
+                self._reaped = asyncio.ensure_future(asyncio.to_thread(_reap, self.pid))
 
     async def close(self) -> None:
         """Stop the worker and wait for it to exit (it ends when its socket closes)."""
@@ -109,18 +126,14 @@ class NluWorker:
         self._reading.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._reading
-        await asyncio.to_thread(_reap, self.pid)
+        if self._reaped is None:
+            self._reaped = asyncio.ensure_future(asyncio.to_thread(_reap, self.pid))
+        await self._reaped
 
 
 def _give_up(answer: asyncio.Future[Any]) -> None:
     if not answer.done():
         answer.set_result(None)
-
-
-def _reap_if_exited(pid: int) -> None:
-    """No zombie: collect the worker's exit status if it has exited (never waits)."""
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)
 
 
 def _reap(pid: int, within: float = 5.0) -> None:
@@ -157,7 +170,7 @@ def _serve(nlu: Nlu, sock: socket.socket) -> None:
             if len(head) < _LENGTH.size:
                 break  # the bot closed its end
             (size,) = _LENGTH.unpack(head)
-            text = stream.read(size).decode("utf-8")
+            text = stream.read(size).decode("utf-8", "surrogatepass")
             try:
                 result: object = nlu.parse(text)
             except Exception:  # the bot reads this one itself (and logs what goes wrong)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import DBAPIError, InvalidatePoolError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 if TYPE_CHECKING:
@@ -73,8 +73,8 @@ def _ping_after_idle(engine: AsyncEngine) -> None:
             return
         try:
             engine.dialect.do_ping(dbapi_connection)
-        except Exception as error:  # the pool opens a new connection and tries again
-            raise DisconnectionError("a pooled connection was lost while idle") from error
+        except Exception as error:  # as pool_pre_ping: every pooled connection is replaced
+            raise InvalidatePoolError("a pooled connection was lost while idle") from error
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

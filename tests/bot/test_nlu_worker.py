@@ -24,6 +24,7 @@ TEXTS = [
     "ik wil niet meer leven",
     "🙂🙂🙂",
     "x" * 6000,
+    "half an emoji \ud83d from a broken client",
 ]
 
 
@@ -94,12 +95,42 @@ async def test_a_dead_worker_changes_nothing_for_parents(runtime: Runtime) -> No
             break
         await asyncio.sleep(0.02)
     assert not worker.alive and up("cjgbot_nlu_worker_up") == 0.0  # operators see it
+    for _ in range(100):
+        if gone(worker.pid):
+            break
+        await asyncio.sleep(0.02)
+    assert gone(worker.pid)  # collected: no zombie left while the bot runs on
     app = runtime.app
     await app.handle_parent("console", "p2", ParentText("mijn dochter van 3 slaapt heel slecht"))
     assert read == ["mijn dochter van 3 slaapt heel slecht"]  # read in the process instead
     parents = app.parents["console"]
     assert isinstance(parents, RecordingParents)
     assert any("slaap" in text.lower() for text in parents.texts("p2"))
+
+
+async def test_a_hanging_worker_is_stopped_and_the_bot_reads_by_itself(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.nlu_worker as nlu_worker
+
+    worker = runtime.nlu_worker
+    assert worker is not None
+    monkeypatch.setattr(nlu_worker, "ANSWER_WITHIN_SECONDS", 0.5)
+    monkeypatch.setattr(nlu_worker, "MAX_WAITING", 2)
+    os.kill(worker.pid, signal.SIGSTOP)  # it hangs
+    waiting = [asyncio.create_task(worker.parse(text)) for text in TEXTS[:2]]
+    await asyncio.sleep(0.05)
+    assert await worker.parse(TEXTS[2]) is None  # the queue is full: at once, no wait
+    assert await asyncio.gather(*waiting) == [None, None]  # too late: given up
+    assert not worker.alive
+    for _ in range(100):  # and stopped for good (SIGKILL ends a stopped process too)
+        if gone(worker.pid):
+            break
+        await asyncio.sleep(0.05)
+    assert gone(worker.pid)
+    read = counting(runtime)
+    await runtime.app.handle_parent("console", "p3", ParentText(QUESTION))
+    assert read == [QUESTION]
 
 
 async def test_closing_the_bot_ends_the_worker(tmp_path: Path) -> None:
