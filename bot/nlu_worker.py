@@ -35,9 +35,10 @@ log = logging.getLogger(__name__)
 
 _LENGTH = struct.Struct("!I")
 # A parse takes milliseconds: a worker that has not answered in this time hangs, and is
-# stopped. More texts than MAX_WAITING in its queue: the bot reads the next one itself.
+# stopped. With more texts than MAX_WAITING in its queue (a burst of thousands of parents
+# at once) the bot reads the next one itself; it also bounds the memory they hold.
 ANSWER_WITHIN_SECONDS = 2.0
-MAX_WAITING = 32
+MAX_WAITING = 1000
 WARM_UP_TEXT = "mijn kind slaapt slecht"  # not from any parent
 
 
