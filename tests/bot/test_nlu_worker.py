@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import load_settings
+from bot.config import Settings, load_settings
 from bot.runtime import Runtime, build_runtime
 from flows.events import ParentText
 from support.app import RecordingParents, RecordingRooms
@@ -28,16 +28,19 @@ TEXTS = [
 ]
 
 
-@pytest.fixture
-async def runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
-    settings = load_settings(
+def with_worker(tmp_path: Path) -> Settings:
+    return load_settings(
         environ={
             "CJGBOT__STORAGE__DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/bot.sqlite3",
             "CJGBOT__STORAGE__KEY_FILE": str(tmp_path / "secret.key"),
             "CJGBOT__NLU__WORKER_PROCESS": "true",
         }
     )
-    runtime = await build_runtime(settings, RecordingRooms())
+
+
+@pytest.fixture
+async def runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
+    runtime = await build_runtime(with_worker(tmp_path), RecordingRooms())
     runtime.app.add_parent_channel("console", RecordingParents())
     yield runtime
     await runtime.close()
@@ -134,14 +137,7 @@ async def test_a_hanging_worker_is_stopped_and_the_bot_reads_by_itself(
 
 
 async def test_closing_the_bot_ends_the_worker(tmp_path: Path) -> None:
-    settings = load_settings(
-        environ={
-            "CJGBOT__STORAGE__DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/bot.sqlite3",
-            "CJGBOT__STORAGE__KEY_FILE": str(tmp_path / "secret.key"),
-            "CJGBOT__NLU__WORKER_PROCESS": "true",
-        }
-    )
-    runtime = await build_runtime(settings, RecordingRooms())
+    runtime = await build_runtime(with_worker(tmp_path), RecordingRooms())
     assert runtime.nlu_worker is not None
     pid = runtime.nlu_worker.pid
     await runtime.close()
