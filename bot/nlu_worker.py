@@ -25,6 +25,7 @@ import signal
 import socket
 import struct
 import sys
+import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
@@ -115,8 +116,7 @@ class NluWorker:
             self._alive = False
             while self._waiting:
                 _give_up(self._waiting.popleft())
-            if self._reaped is None:  # no zombie: collect its exit status
-                self._reaped = asyncio.ensure_future(asyncio.to_thread(_reap, self.pid))
+            self._collect_exit_status()
 
     async def close(self) -> None:
         """Stop the worker and wait for it to exit (it ends when its socket closes)."""
@@ -127,9 +127,13 @@ class NluWorker:
         self._reading.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._reading
+        await self._collect_exit_status()
+
+    def _collect_exit_status(self) -> asyncio.Future[None]:
+        """Wait (in a thread) for the worker to exit, once: no zombie is left."""
         if self._reaped is None:
             self._reaped = asyncio.ensure_future(asyncio.to_thread(_reap, self.pid))
-        await self._reaped
+        return self._reaped
 
 
 def _give_up(answer: asyncio.Future[Any]) -> None:
@@ -139,8 +143,6 @@ def _give_up(answer: asyncio.Future[Any]) -> None:
 
 def _reap(pid: int, within: float = 5.0) -> None:
     """Wait for the worker to exit; kill it if it does not within `within` seconds."""
-    import time
-
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         try:
