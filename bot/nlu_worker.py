@@ -9,7 +9,7 @@ memory pages (copy-on-write) instead of loading a copy. It does one thing: read 
 from its end of a socket pair, parse it, write the result back, in order. The text
 never touches the disk and the worker logs nothing of it.
 
-The worker can only make the bot faster: when it has died, is slow to answer or
+The worker can only make the bot faster: when it has died, hangs (answers nothing) or
 answers something unreadable, the bot reads the message itself, as it does without a
 worker (`parse` returns None and the flow calls the model in the process).
 """
@@ -35,9 +35,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _LENGTH = struct.Struct("!I")
-# A parse takes milliseconds: a worker that has not answered in this time hangs, and is
-# stopped. With more texts than MAX_WAITING in its queue (a burst of thousands of parents
-# at once) the bot reads the next one itself; it also bounds the memory they hold.
+# A parse takes milliseconds: a worker that has answered nothing in this time while a
+# text waited hangs, and is stopped. (A worker that answers, only later than this because
+# the bot is busy and reads the answers late, is working: it is left alone.) With more
+# texts than MAX_WAITING in its queue (a burst of thousands of parents at once) the bot
+# reads the next one itself; it also bounds the memory they hold.
 ANSWER_WITHIN_SECONDS = 2.0
 MAX_WAITING = 1000
 WARM_UP_TEXT = "mijn kind slaapt slecht"  # not from any parent
@@ -52,6 +54,8 @@ class NluWorker:
         self._writer = writer
         self._waiting: deque[asyncio.Future[NluResult | None]] = deque()
         self._alive = True
+        self._answers = 0  # read so far: the worker's progress
+        self._watchdog: asyncio.Handle | None = None  # armed while texts wait
         self._reaped: asyncio.Future[None] | None = None
         self._reading = asyncio.create_task(self._read_answers())
 
@@ -86,15 +90,26 @@ class NluWorker:
         answer: asyncio.Future[NluResult | None] = loop.create_future()
         self._waiting.append(answer)
         self._writer.write(_LENGTH.pack(len(data)) + data)
-        late = loop.call_later(ANSWER_WITHIN_SECONDS, self._too_late, answer)
-        try:
-            return await answer
-        finally:
-            late.cancel()
+        if self._watchdog is None:
+            self._watch(loop)
+        return await answer
 
-    def _too_late(self, answer: asyncio.Future[NluResult | None]) -> None:
-        """No answer in time: the worker hangs. Stop it; from now on the bot reads itself."""
-        if answer.done() or not self._alive:
+    def _watch(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Check in ANSWER_WITHIN_SECONDS that the worker answered something meanwhile."""
+        self._watchdog = loop.call_later(ANSWER_WITHIN_SECONDS, self._look, self._answers)
+
+    def _look(self, answers_then: int) -> None:
+        # Answers that came while the bot was too busy to read them are read first: their
+        # reading was queued before this step.
+        self._watchdog = asyncio.get_running_loop().call_soon(self._judge, answers_then)
+
+    def _judge(self, answers_then: int) -> None:
+        """Answers came: it works (through a queue, maybe). None while texts wait: it hangs."""
+        self._watchdog = None
+        if not self._waiting or not self._alive:
+            return
+        if self._answers > answers_then:
+            self._watch(asyncio.get_running_loop())
             return
         log.warning("nlu_worker_unresponsive")
         self._alive = False
@@ -107,6 +122,7 @@ class NluWorker:
                 (size,) = _LENGTH.unpack(await self._reader.readexactly(_LENGTH.size))
                 data = await self._reader.readexactly(size)
                 answer = self._waiting.popleft()  # answers come in the order asked
+                self._answers += 1
                 if not answer.done():
                     answer.set_result(pickle.loads(data))  # noqa: S301 (our own worker)
         except Exception:  # it died, or an answer cannot be read: the bot reads by itself
@@ -114,6 +130,8 @@ class NluWorker:
                 log.warning("nlu_worker_stopped")
         finally:
             self._alive = False
+            if self._watchdog is not None:
+                self._watchdog.cancel()
             while self._waiting:
                 _give_up(self._waiting.popleft())
             self._collect_exit_status()

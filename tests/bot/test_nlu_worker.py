@@ -136,6 +136,26 @@ async def test_a_hanging_worker_is_stopped_and_the_bot_reads_by_itself(
     assert read == [QUESTION]
 
 
+async def test_a_busy_bot_does_not_stop_a_worker_that_answers(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bot reads answers late (its loop was busy, e.g. in a burst): no hang, no kill."""
+    import time
+
+    import bot.nlu_worker as nlu_worker
+
+    worker = runtime.nlu_worker
+    assert worker is not None
+    monkeypatch.setattr(nlu_worker, "ANSWER_WITHIN_SECONDS", 0.3)
+    waiting = [asyncio.create_task(worker.parse(text)) for text in TEXTS * 20]
+    await asyncio.sleep(0)  # all sent
+    time.sleep(0.6)  # noqa: ASYNC251 (the loop is busy past the deadline on purpose)
+    readings = await asyncio.gather(*waiting)
+    assert readings == [runtime.nlu.parse(text) for text in TEXTS * 20]
+    await asyncio.sleep(0.8)  # past the next check, too
+    assert worker.alive and not gone(worker.pid)
+
+
 async def test_closing_the_bot_ends_the_worker(tmp_path: Path) -> None:
     runtime = await build_runtime(with_worker(tmp_path), RecordingRooms())
     assert runtime.nlu_worker is not None
