@@ -279,6 +279,7 @@ async def main() -> None:
     worker_began = worker_cpu(worker)
     messages, elapsed, cpu = await saturation(app, args.conversations, "sat")
     worker_used = worker_cpu(worker) - worker_began
+    rate_cpu = time.process_time()
     latencies, rate_elapsed = await at_rate(
         app,
         args.conversations,
@@ -287,6 +288,8 @@ async def main() -> None:
         poisson=args.arrivals == "poisson",
         lockstep=args.lockstep,
     )
+    rounds = 1 if args.lockstep else 2  # the warm-up round ran too
+    rate_cpu = (time.process_time() - rate_cpu) / (rounds * len(latencies))
     # Partners claim what was handed over (the staff side of the pipeline).
     staff = Staff("Bench", "lumens", "@bench:cjg.test")
     await app.handle_room_message("loket", Staff("Loket", "loket", "@l:cjg"), "!open")
@@ -310,7 +313,8 @@ async def main() -> None:
         f"({args.arrivals}{', lockstep' if args.lockstep else ''}) over "
         f"{args.conversations} open conversations: {len(latencies) / rate_elapsed:.0f} "
         f"messages/s, latency p50 {statistics.median(latencies):.2f} ms, "
-        f"p99 {percentile(latencies, 0.99):.2f} ms"
+        f"p99 {percentile(latencies, 0.99):.2f} ms; {rate_cpu * 1000:.2f} ms CPU per message "
+        "in this process"
     )
     print(
         f"memory       {rss_mb():.0f} MB resident (peak)"
