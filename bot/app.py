@@ -392,7 +392,7 @@ class App:
                 for ref in sent_personal:
                     await repo.add_parent_message(conv_id, channel or "", ref, now)
         if outbox.posts or outbox.redactions or outbox.parent_notices:
-            await self.dispatcher.flush()
+            await self.dispatcher.flush_soon()
 
     # --- staff in rooms ---
 

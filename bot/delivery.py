@@ -42,6 +42,7 @@ class Dispatcher:
         self.rooms_ready: Callable[[], bool] = lambda: True
         self.channel_ready: Callable[[str], bool] = lambda name: True
         self._lock = asyncio.Lock()
+        self._again = False  # more was queued while a flush ran: it goes round once more
 
     def targets(self) -> list[str]:
         targets = [name for name in self.app.parents if self.channel_ready(name)]
@@ -49,11 +50,24 @@ class Dispatcher:
             targets.append(ROOMS)
         return targets
 
+    async def flush_soon(self) -> None:
+        """Deliver what was just queued: now, or by the flush that is running already.
+
+        After a parent's message: the message need not wait for the delivery of another
+        parent's handover (in a burst, a queue of them). The running flush looks at the
+        outbox once more before it ends, and so finds the rows committed meanwhile.
+        """
+        if self._lock.locked():
+            self._again = True
+            return
+        await self.flush()
+
     async def flush(self, ignore_backoff: bool = False) -> Counter[str]:
         """Deliver what is due for this instance; returns how many went, by kind."""
         sent: Counter[str] = Counter()
         async with self._lock:
             while True:
+                self._again = False
                 targets = self.targets()
                 if not targets:
                     return sent
@@ -63,9 +77,11 @@ class Dispatcher:
                         targets, now, CLAIM, BATCH, ignore_backoff=ignore_backoff
                     )
                 if not batch:
+                    if self._again:
+                        continue
                     return sent
                 blocked = await self._deliver_batch(batch, sent)
-                if blocked or len(batch) < BATCH:
+                if blocked or (len(batch) < BATCH and not self._again):
                     return sent
 
     async def _deliver_batch(self, batch: list[Delivery], sent: Counter[str]) -> bool:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -41,6 +42,7 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_e
 from storage.database import sqlite_pragmas
 
 PREPARED = "cjgbot_prepared"
+GIVE_WAY_SECONDS = 0.005
 E = TypeVar("E", bound=Executable)
 
 
@@ -281,6 +283,7 @@ class InlineSqlite:
         # Bound to a connection in a transaction, a session joins it and leaves its end to us.
         self._sessions = sessionmaker(expire_on_commit=False)
         self._lock = asyncio.Lock()
+        self._gave_way = 0.0  # when a transaction last let other tasks run first
         self._owner: asyncio.Task[Any] | None = None
         self._connection: Connection | None = None
         self._dbapi: sqlite3.Connection | None = None
@@ -308,9 +311,14 @@ class InlineSqlite:
         if task is not None and task is self._owner:
             # Would wait for itself for ever: a bug, so say so at once.
             raise RuntimeError("a transaction is already open in this task")
-        # Statements here never wait, so a loop of transactions would never give the event
-        # loop a turn: let every other ready task (health, leases, timers) run first.
-        await asyncio.sleep(0)
+        # Statements here never wait, so a loop of transactions (a sweep) would never give
+        # the event loop a turn: every GIVE_WAY_SECONDS, let the other ready tasks (health,
+        # leases, timers) run first. Not at every transaction: a message would go to the
+        # back of the queue once more each time, and in a burst wait for all the others.
+        now = time.monotonic()
+        if now - self._gave_way >= GIVE_WAY_SECONDS:
+            self._gave_way = now
+            await asyncio.sleep(0)
         async with self._lock:
             self._owner = task
             try:

@@ -138,3 +138,41 @@ async def test_a_claim_drops_undelivered_copies_in_the_other_rooms_only(
     assert any("Nieuwe vraag nr. 1" in text for text in rooms.in_room("lumens"))
     assert await pending(app) == 0
     await app.store.close()
+
+
+async def test_parents_handing_over_at_once_do_not_wait_for_each_others_posts(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A handover's posts go with the flush already running, which then goes round once more."""
+    import asyncio
+
+    clock = Clock(at("2026-11-27 20:00"))
+    app, _, rooms = await make_app(settings, tmp_path, clock, FakeNlu())
+    for address in ("chat-1", "chat-2", "chat-3"):
+        for text in INTAKE[:-1]:
+            await app.handle_parent("console", address, ParentText(text))
+    real_post = rooms.post
+    first_flush_running = asyncio.Event()
+
+    async def slow_homeserver(*args, **kwargs):  # type: ignore[no-untyped-def]
+        first_flush_running.set()
+        await asyncio.sleep(0.05)
+        return await real_post(*args, **kwargs)
+
+    rooms.post = slow_homeserver  # type: ignore[method-assign]
+    first = asyncio.create_task(app.handle_parent("console", "chat-1", ParentText("ja")))
+    await first_flush_running.wait()
+    # While chat-1's posts are on their way, two more parents confirm: they are answered
+    # without waiting for that delivery to end.
+    await asyncio.wait_for(
+        asyncio.gather(
+            app.handle_parent("console", "chat-2", ParentText("ja")),
+            app.handle_parent("console", "chat-3", ParentText("ja")),
+        ),
+        timeout=0.04,
+    )
+    await first  # and the running flush delivered their posts too, before it ended
+    lumens = rooms.in_room("lumens")
+    assert len(lumens) == 3 and all(f"nr. {n}" in lumens[n - 1] for n in (1, 2, 3))
+    assert await pending(app) == 0
+    await app.store.close()

@@ -191,3 +191,30 @@ async def test_waits_for_another_process_without_blocking_the_loop(tmp_path: Pat
     assert _raw(path, "SELECT event FROM audit_events ORDER BY id") == [("first",), ("second",)]
     assert _raw(path, "SELECT value FROM settings WHERE key = 'other'") == [("x",)]
     await store.close()
+
+
+async def test_a_loop_of_transactions_lets_other_tasks_run_now_and_then(tmp_path: Path) -> None:
+    """Transactions never wait, yet a sweep of thousands does not hold up the event loop."""
+    store = await _store(tmp_path / "s.sqlite3")
+    ticks: list[int] = []
+    done = 0
+
+    async def ticker() -> None:
+        while True:
+            ticks.append(done)
+            await asyncio.sleep(0)
+
+    ticking = asyncio.create_task(ticker())
+    await asyncio.sleep(0)
+    ticks.clear()
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    while loop.time() - began < 0.2:  # a sweep: one transaction after another
+        async with store.transaction() as repo:
+            await repo.audit(NOW, "swept", "system")
+        done += 1
+    ticking.cancel()
+    assert done > 100
+    assert len(ticks) >= 10, "other tasks ran while the sweep went on"
+    assert len(ticks) < done / 4, "but not after every transaction: each would queue again"
+    await store.close()
