@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import weakref
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flows import conversation, handover
 from flows.actions import (
@@ -78,12 +80,62 @@ log = logging.getLogger("cjgbot.app")
 DIGEST_KEY = "digest:last"
 # Telegram lets a bot delete its messages for 48 hours; stay well inside that.
 PERSONAL_MESSAGE_MAX_AGE = timedelta(hours=46)
+# States kept in memory (encrypted, about a kilobyte each) for the NLU worker's turns.
+# The state loaded for a turn is used by nothing else: the flow need not copy it.
+HAND_OVER = {"hand_over_state": True}
+STORED_STATES_KEPT = 4096
+STORED_STATES_SECONDS = 600.0
 
 Clock = Callable[[], datetime]
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+class _Recent:
+    """At most `size` entries, none kept longer than `seconds` after it was put."""
+
+    def __init__(self, size: int, seconds: float) -> None:
+        self.size = size
+        self.seconds = seconds
+        self._entries: OrderedDict[str, tuple[float, Any]] = OrderedDict()
+
+    def get(self, key: str, default: Any) -> Any:
+        entry = self._entries.get(key)
+        if entry is None or time.monotonic() - entry[0] > self.seconds:
+            return default
+        return entry[1]
+
+    def put(self, key: str, value: Any) -> None:
+        now = time.monotonic()
+        self._entries[key] = (now, value)
+        self._entries.move_to_end(key)
+        entries = self._entries
+        while entries and (
+            len(entries) > self.size or now - next(iter(entries.values()))[0] > self.seconds
+        ):
+            entries.popitem(last=False)
+
+    def pop(self, key: str) -> None:
+        self._entries.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+_UNKNOWN: Any = object()
+
+
+@dataclass(frozen=True, slots=True)
+class _Turn:
+    """A decided turn: the new state as a model (decided here) or as stored (by the worker)."""
+
+    event_type: str
+    step: str
+    actions: list[Action]
+    state: ConversationState | None
+    stored: bytes | None = None
 
 
 @dataclass
@@ -132,6 +184,10 @@ class App:
             weakref.WeakValueDictionary()
         )
         self.dispatcher = Dispatcher(self)
+        # The states this instance stored last (encrypted, by lookup key): the worker
+        # starts a turn from one without reading it first. Checked before storing; kept
+        # for minutes only (a conversation deleted elsewhere leaves no copy for long).
+        self._stored_states = _Recent(STORED_STATES_KEPT, STORED_STATES_SECONDS)
 
     def add_parent_channel(self, name: str, gateway: ParentGateway) -> None:
         self.parents[name] = gateway
@@ -174,49 +230,141 @@ class App:
     async def _handle_parent(self, channel: str, address: str, event: ParentEvent) -> None:
         ctx = self.contexts[channel]
         async with self._lock(f"{channel}:{address}"):
+            if await self._turn_in_worker(ctx, channel, address, event):
+                return
+            if len(self._stored_states):  # decided here: the state kept may change now
+                self._stored_states.pop(self.store.cipher.lookup(channel, address))
             understood = await self._understand_first(ctx, channel, address, event)
             now = self.clock()
             outbox = Outbox()
             async with self.store.transaction() as repo:
                 found = await repo.find_conversation(channel, address, lock=True)
                 state = found.state if found else ConversationState()
-                conv_id = found.id if found else None
-                if isinstance(event, ParentCommand) and event.name == "mijngegevens" and conv_id:
-                    event = ParentCommand(event.name, event.arg, await self._views(repo, conv_id))
+                if isinstance(event, ParentCommand) and event.name == "mijngegevens" and found:
+                    event = ParentCommand(event.name, event.arg, await self._views(repo, found.id))
                 if self.offload_flows:  # the NLU asks a server: keep the event loop free
                     new_state, actions = await asyncio.to_thread(
-                        conversation.handle, state, event, now, ctx, understood
+                        conversation.handle, state, event, now, ctx, understood, **HAND_OVER
                     )
                 else:
-                    new_state, actions = conversation.handle(state, event, now, ctx, understood)
-                log.info(
-                    "parent_event",
-                    extra={
-                        "event_type": type(event).__name__,
-                        "step": new_state.step.value,
-                        "channel": channel,
-                    },
+                    new_state, actions = conversation.handle(
+                        state, event, now, ctx, understood, **HAND_OVER
+                    )
+                turn = _Turn(type(event).__name__, new_state.step.value, actions, new_state)
+                conv_id, forget = await self._store_turn(
+                    repo, ctx, channel, address, found.id if found else None, turn, now, outbox
                 )
-                forget = any(isinstance(a, ForgetParent) for a in actions)
-                expires_at = now + self.idle
-                for action in actions:
-                    if isinstance(action, EndConversation):
-                        expires_at = min(expires_at, action.purge_at)
-                if conv_id is None and not forget:
-                    conv_id = await repo.save_conversation(
-                        None, channel, address, new_state, now, expires_at
-                    )
-                await self._execute(repo, conv_id, new_state, actions, now, outbox, ctx)
-                if forget and conv_id is not None:
-                    await repo.delete_conversation(conv_id)
-                elif conv_id is not None:
-                    await repo.save_conversation(
-                        conv_id, channel, address, new_state, now, expires_at
-                    )
-                await self._persist(repo, outbox, now)
-            await self._deliver(outbox, channel, address, conv_id if not forget else None)
-            if forget:  # the bot's messages with personal data go from the chat at once
-                await self.delete_personal_messages(now)
+            await self._after_turn(outbox, channel, address, conv_id, forget, now)
+
+    async def _turn_in_worker(
+        self, ctx: FlowContext, channel: str, address: str, event: ParentEvent
+    ) -> bool:
+        """Let the worker process decide the turn of a text message; False: decide it here.
+
+        The worker gets the state as stored and gives back the new one with the actions.
+        They are stored only if the stored state is still the one it started from (the
+        state is encrypted with a fresh nonce each time it is saved, so any save changes
+        it): another instance, a sweep or the command line may have changed it meanwhile.
+        Then, or when the worker is away, the turn is decided here, on the state as it is.
+        """
+        worker = self.nlu_worker
+        if (
+            worker is None
+            or not worker.alive
+            or not isinstance(event, ParentText)
+            or not worker.decides_turns(channel, ctx, self.store.cipher)
+        ):
+            return False
+        key = self.store.cipher.lookup(channel, address)
+        seen = self._stored_states.get(key, _UNKNOWN)
+        if seen is _UNKNOWN:
+            async with self.store.transaction() as repo:
+                seen = await repo.stored_conversation(channel, address, user_key=key)
+        now = self.clock()
+        decided = await worker.turn(channel, seen[1] if seen else None, event, now)
+        if decided is None:
+            return False
+        outbox = Outbox()
+        async with self.store.transaction() as repo:
+            if await repo.stored_conversation(channel, address, True, key) != seen:
+                self._stored_states.pop(key)
+                return False
+            turn = _Turn("ParentText", decided.step, decided.actions, None, decided.state)
+            conv_id, forget = await self._store_turn(
+                repo, ctx, channel, address, seen[0] if seen else None, turn, now, outbox
+            )
+        if conv_id is None or any(isinstance(a, CreateHandover) for a in decided.actions):
+            self._stored_states.pop(key)  # forgotten, or saved anew (the handover's number)
+        else:
+            self._stored_states.put(key, (conv_id, decided.state))
+        await self._after_turn(outbox, channel, address, conv_id, forget, now)
+        return True
+
+    async def _store_turn(
+        self,
+        repo: Repository,
+        ctx: FlowContext,
+        channel: str,
+        address: str,
+        conv_id: str | None,
+        turn: _Turn,
+        now: datetime,
+        outbox: Outbox,
+    ) -> tuple[str | None, bool]:
+        """Carry out a turn's actions and store its state; returns the id and `forget`."""
+        log.info(
+            "parent_event",
+            extra={"event_type": turn.event_type, "step": turn.step, "channel": channel},
+        )
+        actions = turn.actions
+        forget = any(isinstance(a, ForgetParent) for a in actions)
+        expires_at = now + self.idle
+        for action in actions:
+            if isinstance(action, EndConversation):
+                expires_at = min(expires_at, action.purge_at)
+        state = turn.state
+        creates_handover = any(isinstance(a, CreateHandover) for a in actions)
+        if state is None and creates_handover:
+            # The handover's number goes into the state (rare: once a conversation).
+            assert turn.stored is not None
+            state = ConversationState.model_validate_json(repo.cipher.decrypt(turn.stored))
+
+        async def save(conv_id: str | None) -> str:
+            if state is not None:
+                return await repo.save_conversation(
+                    conv_id, channel, address, state, now, expires_at
+                )
+            assert turn.stored is not None
+            return await repo.save_stored_conversation(
+                conv_id, channel, address, turn.stored, now, expires_at
+            )
+
+        if conv_id is None and creates_handover:  # the handover refers to it
+            conv_id = await save(None)
+        await self._execute(repo, conv_id, state, actions, now, outbox, ctx)
+        if forget:
+            if conv_id is not None:
+                await repo.delete_conversation(conv_id)
+        elif conv_id is None:  # a new parent
+            conv_id = await save(None)
+        else:
+            await save(conv_id)
+        await self._persist(repo, outbox, now)
+        return (None if forget else conv_id), forget
+
+    async def _after_turn(
+        self,
+        outbox: Outbox,
+        channel: str,
+        address: str,
+        conv_id: str | None,
+        forget: bool,
+        now: datetime,
+    ) -> None:
+        """After the commit: deliver; after a "forget me", clear the bot's messages too."""
+        await self._deliver(outbox, channel, address, conv_id)
+        if forget:  # the bot's messages with personal data go from the chat at once
+            await self.delete_personal_messages(now)
 
     async def _understand_first(
         self, ctx: FlowContext, channel: str, address: str, event: ParentEvent
@@ -270,12 +418,13 @@ class App:
         self,
         repo: Repository,
         conv_id: str | None,
-        state: ConversationState,
+        state: ConversationState | None,
         actions: list[Action],
         now: datetime,
         outbox: Outbox,
         ctx: FlowContext,
     ) -> None:
+        """Carry out actions. `state` is needed (and changed) only with CreateHandover."""
         for action in actions:
             if isinstance(action, Reply):
                 outbox.replies.append(action)
@@ -290,6 +439,7 @@ class App:
                 created = await repo.create_handover(
                     conv_id, action.targets, action.urgent, action.details, now, action.promised_by
                 )
+                assert state is not None
                 state.handovers.append(created.number)
                 await repo.audit(now, "handover_created", "parent", None, created.number)
                 await self._run_handover(repo, created.number, Offer(), now, outbox)

@@ -1,17 +1,23 @@
-"""The NLU in a worker process: messages are read on a second core.
+"""The NLU and the conversation flow in a worker process: a second core thinks.
 
-Reading a message (classifier, crisis lexicon, entities) is the largest single cost of
-a message and it is pure computation. In a worker process it runs beside the event
-loop, which meanwhile stores and answers other parents' messages.
+Reading a message (classifier, crisis lexicon, entities) and deciding the answer (the
+conversation flow, the state's JSON and its encryption) are most of the work of a
+message, and they are pure computation. In a worker process they run beside the event
+loop, which meanwhile stores and delivers other parents' messages.
 
 The worker is forked from the bot once the model is loaded, so it shares the model's
-memory pages (copy-on-write) instead of loading a copy. It does one thing: read a text
-from its end of a socket pair, parse it, write the result back, in order. The text
-never touches the disk and the worker logs nothing of it.
+memory pages (copy-on-write) instead of loading a copy. It answers two kinds of request
+from its end of a socket pair, in order:
+- `parse`: the NLU's reading of a text;
+- `turn`: one turn of the conversation flow (`flows.conversation.handle`) on a state
+  as stored (encrypted); it gives back the new state, encrypted, and the actions. The
+  app stores them only if the stored state did not change meanwhile (see `bot.app`).
+Texts and states travel only over the socket pair; the worker writes nothing to disk
+and logs nothing of them.
 
 The worker can only make the bot faster: when it has died, hangs (answers nothing) or
-answers something unreadable, the bot reads the message itself, as it does without a
-worker (`parse` returns None and the flow calls the model in the process).
+answers something unreadable, the bot does the work itself, as it does without a
+worker (`parse` and `turn` return None).
 """
 
 from __future__ import annotations
@@ -27,10 +33,19 @@ import struct
 import sys
 import time
 from collections import deque
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+from flows import conversation
+from flows.actions import Action
+from flows.context import FlowContext
+from flows.events import ParentText
+from flows.state import ConversationState
 
 if TYPE_CHECKING:
     from nlu.pipeline import Nlu, NluResult
+    from storage.crypto import FieldCipher
 
 log = logging.getLogger(__name__)
 
@@ -45,14 +60,34 @@ MAX_WAITING = 1000
 WARM_UP_TEXT = "mijn kind slaapt slecht"  # not from any parent
 
 
+@dataclass(frozen=True, slots=True)
+class WorkerTurn:
+    """One turn of the conversation flow, as the worker decided it."""
+
+    state: bytes  # the new state, encrypted as the store keeps it
+    step: str
+    actions: list[Action]
+
+
 class NluWorker:
     """The bot's side of one worker process (see the module docstring)."""
 
-    def __init__(self, pid: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
+    def __init__(
+        self,
+        pid: int,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        contexts: dict[str, FlowContext],
+        cipher: FieldCipher | None,
+    ):
         self.pid = pid
+        # What the worker decides turns with (copies of these objects): the app gives it a
+        # turn only with these very ones.
+        self.contexts = dict(contexts)
+        self.cipher = cipher
         self._reader = reader
         self._writer = writer
-        self._waiting: deque[asyncio.Future[NluResult | None]] = deque()
+        self._waiting: deque[asyncio.Future[Any]] = deque()
         self._alive = True
         self._answers = 0  # read so far: the worker's progress
         self._watchdog: asyncio.Handle | None = None  # armed while texts wait
@@ -60,8 +95,17 @@ class NluWorker:
         self._reading = asyncio.create_task(self._read_answers())
 
     @classmethod
-    async def start(cls, nlu: Nlu) -> NluWorker:
-        """Fork the worker. Call it before threads start: a fork copies only this one."""
+    async def start(
+        cls,
+        nlu: Nlu,
+        contexts: dict[str, FlowContext] | None = None,
+        cipher: FieldCipher | None = None,
+    ) -> NluWorker:
+        """Fork the worker. Call it before threads start: a fork copies only this one.
+
+        With `contexts` (per channel) and the store's `cipher` it also decides turns.
+        """
+        contexts = contexts or {}
         ours, theirs = socket.socketpair()
         sys.stdout.flush()
         sys.stderr.flush()
@@ -69,25 +113,43 @@ class NluWorker:
         if pid == 0:  # the worker: never returns into the bot's code
             try:
                 ours.close()
-                _serve(nlu, theirs)
+                _serve(nlu, contexts, cipher, theirs)
             finally:
                 os._exit(1)
         theirs.close()
         reader, writer = await asyncio.open_connection(sock=ours)
         log.info("nlu_worker_started")
-        return cls(pid, reader, writer)
+        return cls(pid, reader, writer, contexts, cipher)
 
     @property
     def alive(self) -> bool:
         return self._alive
 
     async def parse(self, text: str) -> NluResult | None:
-        """The worker's reading of `text`; None if it cannot give one in time."""
+        """The worker's reading of `text`; None if it cannot give one."""
+        result: NluResult | None = await self._ask(("parse", text))
+        return result
+
+    def decides_turns(self, channel: str, context: FlowContext, cipher: FieldCipher) -> bool:
+        """It decides turns of `channel` with this very context and cipher."""
+        return self.contexts.get(channel) is context and self.cipher is cipher
+
+    async def turn(
+        self, channel: str, state: bytes | None, event: ParentText, now: datetime
+    ) -> WorkerTurn | None:
+        """One turn of the conversation flow on `state` (as stored; None: a new parent).
+
+        None if the worker cannot give it: the app then decides the turn itself.
+        """
+        result: WorkerTurn | None = await self._ask(("turn", channel, state, event, now))
+        return result
+
+    async def _ask(self, request: tuple[Any, ...]) -> Any:
         if not self._alive or len(self._waiting) >= MAX_WAITING:
             return None
-        data = text.encode("utf-8", "surrogatepass")
+        data = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
         loop = asyncio.get_running_loop()
-        answer: asyncio.Future[NluResult | None] = loop.create_future()
+        answer: asyncio.Future[Any] = loop.create_future()
         self._waiting.append(answer)
         self._writer.write(_LENGTH.pack(len(data)) + data)
         if self._watchdog is None:
@@ -176,8 +238,13 @@ def _reap(pid: int, within: float = 5.0) -> None:
         os.waitpid(pid, 0)
 
 
-def _serve(nlu: Nlu, sock: socket.socket) -> None:
-    """The worker's loop: a text in, its reading out, until the bot closes the socket."""
+def _serve(
+    nlu: Nlu,
+    contexts: dict[str, FlowContext],
+    cipher: FieldCipher | None,
+    sock: socket.socket,
+) -> None:
+    """The worker's loop: a request in, its answer out, until the bot closes the socket."""
     code = 0
     try:
         # The bot handles signals (its event loop's wake-up descriptor is shared):
@@ -191,10 +258,10 @@ def _serve(nlu: Nlu, sock: socket.socket) -> None:
             if len(head) < _LENGTH.size:
                 break  # the bot closed its end
             (size,) = _LENGTH.unpack(head)
-            text = stream.read(size).decode("utf-8", "surrogatepass")
             try:
-                result: object = nlu.parse(text)
-            except Exception:  # the bot reads this one itself (and logs what goes wrong)
+                request = pickle.loads(stream.read(size))  # noqa: S301 (from the bot)
+                result: object = _answer(nlu, contexts, cipher, request)
+            except Exception:  # the bot does this one itself (and logs what goes wrong)
                 result = None
             data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
             stream.write(_LENGTH.pack(len(data)) + data)
@@ -203,3 +270,25 @@ def _serve(nlu: Nlu, sock: socket.socket) -> None:
         code = 1
     finally:
         os._exit(code)
+
+
+def _answer(
+    nlu: Nlu,
+    contexts: dict[str, FlowContext],
+    cipher: FieldCipher | None,
+    request: tuple[Any, ...],
+) -> object:
+    if request[0] == "parse":
+        return nlu.parse(request[1])
+    _, channel, blob, event, now = request
+    if cipher is None or channel not in contexts:
+        return None
+    state = (
+        ConversationState()
+        if blob is None
+        else ConversationState.model_validate_json(cipher.decrypt(blob))
+    )
+    new_state, actions = conversation.handle(
+        state, event, now, contexts[channel], hand_over_state=True
+    )
+    return WorkerTurn(cipher.encrypt(new_state.model_dump_json()), new_state.step.value, actions)

@@ -85,8 +85,8 @@ def flow_contexts(
     }
 
 
-async def open_store(settings: Settings) -> Store:
-    cipher = FieldCipher.from_environment(settings.storage.key_file)
+async def open_store(settings: Settings, cipher: FieldCipher | None = None) -> Store:
+    cipher = cipher or FieldCipher.from_environment(settings.storage.key_file)
     engine = await open_database(settings.storage.database_url, settings.storage.pool_size)
     return Store(engine, cipher)
 
@@ -106,20 +106,24 @@ async def build_runtime(
     load_model: bool = True,
 ) -> Runtime:
     worker = None
+    cipher = FieldCipher.from_environment(settings.storage.key_file)
+    own_model = nlu is None and load_model
     if nlu is None:
         nlu = load_nlu(settings) if load_model else _NoModel()  # type: ignore[assignment]
-        if load_model and settings.nlu.use_worker_process():
-            # Forked now, before the store's threads start. The model is shared with the
-            # worker, its scoring tables too (built by a first parse, 70-130 ms), and
-            # frozen first so that the garbage collector does not copy their pages.
-            nlu.parse(WARM_UP_TEXT)
-            gc.freeze()
-            worker = await NluWorker.start(nlu)
+    contexts = flow_contexts(settings, nlu)
+    if own_model and settings.nlu.use_worker_process():
+        # Forked now, before the store's threads start. The model is shared with the
+        # worker, its scoring tables too (built by a first parse, 70-130 ms), and frozen
+        # first so that the garbage collector does not copy their pages. It decides turns
+        # with these contexts and the store's cipher.
+        nlu.parse(WARM_UP_TEXT)
+        gc.freeze()
+        worker = await NluWorker.start(nlu, contexts, cipher)
     try:
-        store = await open_store(settings)
+        store = await open_store(settings, cipher)
         app = App(
             store,
-            flow_contexts(settings, nlu),
+            contexts,
             rooms,
             conversation_idle=timedelta(hours=settings.retention.conversation_idle_hours),
             clock=clock,

@@ -101,9 +101,16 @@ def handle(
     now: datetime,
     ctx: FlowContext,
     understood: Mapping[str, NluResult] | None = None,
+    *,
+    hand_over_state: bool = False,
 ) -> Result:
-    """One step of the conversation. `understood`: NLU readings the caller already has."""
-    state = ConversationState.model_validate(state.model_dump())  # a copy: input untouched
+    """One step of the conversation. `understood`: NLU readings the caller already has.
+
+    `state` is left untouched (the step works on a copy), unless the caller hands it over
+    (`hand_over_state`: it was made for this step and is not used after it).
+    """
+    if not hand_over_state:
+        state = ConversationState.model_validate(state.model_dump())
     turn = _Turn(state, ctx, now, understood)
     if isinstance(event, ConversationExpired):
         _expire(turn)

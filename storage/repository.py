@@ -247,14 +247,24 @@ class Repository:
     async def find_conversation(
         self, channel: str, address: str, lock: bool = False
     ) -> Conversation | None:
-        query = _FIND_CONVERSATION_LOCKED if lock else _FIND_CONVERSATION
-        params = {"user_key": self.user_key(channel, address)}
-        row = (await self.session.execute(query, params)).one_or_none()
-        if row is None:
+        stored = await self.stored_conversation(channel, address, lock)
+        if stored is None:
             return None
-        conversation_id, blob = row
+        conversation_id, blob = stored
         state = ConversationState.model_validate_json(self.cipher.decrypt(blob))
         return Conversation(conversation_id, channel, address, state)
+
+    async def stored_conversation(
+        self, channel: str, address: str, lock: bool = False, user_key: str | None = None
+    ) -> tuple[str, bytes] | None:
+        """A parent's conversation as stored: its id and its state, still encrypted.
+
+        `user_key`: `user_key(channel, address)`, when the caller has it already.
+        """
+        query = _FIND_CONVERSATION_LOCKED if lock else _FIND_CONVERSATION
+        params = {"user_key": user_key or self.user_key(channel, address)}
+        row = (await self.session.execute(query, params)).one_or_none()
+        return None if row is None else (row[0], row[1])
 
     async def get_conversation(self, conversation_id: str) -> Conversation | None:
         params = {"conversation_id": conversation_id}
@@ -279,6 +289,20 @@ class Repository:
         expires_at: datetime | None,
     ) -> str:
         blob = self.cipher.encrypt(state.model_dump_json())
+        return await self.save_stored_conversation(
+            conversation_id, channel, address, blob, now, expires_at
+        )
+
+    async def save_stored_conversation(
+        self,
+        conversation_id: str | None,
+        channel: str,
+        address: str,
+        blob: bytes,
+        now: datetime,
+        expires_at: datetime | None,
+    ) -> str:
+        """`save_conversation` with the state encrypted already (by the NLU worker)."""
         params = {"state": blob, "updated_at": now, "expires_at": expires_at}
         if conversation_id is None:
             conversation_id = uuid.uuid4().hex

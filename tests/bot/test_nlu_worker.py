@@ -28,14 +28,42 @@ TEXTS = [
 ]
 
 
-def with_worker(tmp_path: Path) -> Settings:
+SCRIPT = [  # to a handover, with a correction and a contact detail on the way
+    "hoi",
+    "ons kind wordt gepest op school, kan iemand ons helpen?",
+    "Veldhoven",
+    "negen",
+    "zoon",
+    "ja",
+    "06-48213579, liever gebeld",
+    "Sanne",
+    "ja",
+]
+
+
+def with_worker(tmp_path: Path, worker: bool = True) -> Settings:
     return load_settings(
         environ={
             "CJGBOT__STORAGE__DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/bot.sqlite3",
             "CJGBOT__STORAGE__KEY_FILE": str(tmp_path / "secret.key"),
-            "CJGBOT__NLU__WORKER_PROCESS": "true",
+            "CJGBOT__NLU__WORKER_PROCESS": "true" if worker else "false",
         }
     )
+
+
+def turns_decided_here(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record the turns the app decides in this process (not in the worker)."""
+    import bot.app
+
+    decided: list[str] = []
+    real = bot.app.conversation.handle
+
+    def handle(state, event, *args, **kwargs):  # type: ignore[no-untyped-def]
+        decided.append(getattr(event, "text", type(event).__name__))
+        return real(state, event, *args, **kwargs)
+
+    monkeypatch.setattr(bot.app.conversation, "handle", handle)
+    return decided
 
 
 @pytest.fixture
@@ -134,6 +162,79 @@ async def test_a_hanging_worker_is_stopped_and_the_bot_reads_by_itself(
     read = counting(runtime)
     await runtime.app.handle_parent("console", "p3", ParentText(QUESTION))
     assert read == [QUESTION]
+
+
+async def test_the_worker_decides_turns_as_the_bot_itself_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same parent, the same answers, posts and stored state, with or without it."""
+    from support.app import Clock
+    from support.flows import at
+
+    transcripts = []
+    for worker in (True, False):
+        place = tmp_path / str(worker)
+        place.mkdir()
+        rooms = RecordingRooms()
+        clock = Clock(at("2026-11-25 21:30"))
+        runtime = await build_runtime(with_worker(place, worker), rooms, clock=clock)
+        assert (runtime.nlu_worker is not None) == worker
+        parents = RecordingParents()
+        runtime.app.add_parent_channel("console", parents)
+        decided = turns_decided_here(monkeypatch)
+        for text in SCRIPT:
+            await runtime.app.handle_parent("console", "p1", ParentText(text))
+            clock.advance(seconds=30)
+        monkeypatch.undo()
+        async with runtime.store.transaction() as repo:
+            found = await repo.find_conversation("console", "p1")
+            handovers = await repo.open_handovers()
+        assert found is not None
+        transcripts.append(
+            (
+                parents.texts("p1"),
+                [(room, text) for room, text, _ in rooms.posts],
+                found.state.model_dump(),
+                [(h.number, h.details) for h in handovers],
+            )
+        )
+        assert decided == ([] if worker else SCRIPT)  # all in the worker, or all here
+        await runtime.close()
+    with_it, without = transcripts
+    assert with_it == without
+    assert "doorgegeven" in with_it[0][-1]  # it reached the handover
+
+
+async def test_a_state_changed_meanwhile_is_decided_again_here(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the worker decided, the stored state changed: its turn is not stored."""
+    app = runtime.app
+    worker = runtime.nlu_worker
+    assert worker is not None
+    await app.handle_parent("console", "p4", ParentText(QUESTION))
+    real_turn = worker.turn
+
+    async def turn_then_another_instance_saves(*args, **kwargs):  # type: ignore[no-untyped-def]
+        decided = await real_turn(*args, **kwargs)
+        async with app.store.transaction() as repo:  # e.g. another instance, one turn on
+            found = await repo.find_conversation("console", "p4")
+            assert found is not None
+            found.state.language = "en"  # say, the parent asked for English
+            await repo.save_conversation(
+                found.id, "console", "p4", found.state, app.clock(), None
+            )
+        return decided
+
+    monkeypatch.setattr(worker, "turn", turn_then_another_instance_saves)
+    decided = turns_decided_here(monkeypatch)
+    await app.handle_parent("console", "p4", ParentText("Veldhoven"))
+    assert decided == ["Veldhoven"]  # decided again, here, on the state as it was then
+    async with app.store.transaction() as repo:
+        found = await repo.find_conversation("console", "p4")
+    assert found is not None and found.state.question is not None
+    assert found.state.question.place == "Veldhoven"  # the answer, not lost
+    assert found.state.language == "en"  # nor the change made meanwhile
 
 
 async def test_a_busy_bot_does_not_stop_a_worker_that_answers(

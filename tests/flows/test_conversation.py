@@ -573,3 +573,18 @@ def test_a_correction_or_objection_reaches_the_loket_without_content(ctx: FlowCo
     assert "loketmedewerker van dienst" in chat.reply_text()
     assert "maandag tussen 9 en 12 uur" in chat.reply_text()
     assert chat.state.step == Step.ASK
+
+
+def test_a_step_leaves_the_callers_state_alone_unless_handed_over(ctx: FlowContext) -> None:
+    from flows import conversation
+    from flows.events import ParentText
+    from flows.state import ConversationState
+
+    state = ConversationState()
+    before = state.model_dump()
+    new_state, _ = conversation.handle(state, ParentText("hallo"), at(FRIDAY_EVENING), ctx)
+    assert state.model_dump() == before and new_state is not state
+    handed, _ = conversation.handle(
+        state, ParentText("hallo"), at(FRIDAY_EVENING), ctx, hand_over_state=True
+    )
+    assert handed is state and handed.model_dump() == new_state.model_dump()
