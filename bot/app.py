@@ -272,6 +272,7 @@ class App:
             worker is None
             or not worker.alive
             or not isinstance(event, ParentText)
+            or event.nlu is not None
             or not worker.decides_turns(channel, ctx, self.store.cipher)
         ):
             return False

@@ -34,7 +34,7 @@ import sys
 import time
 from collections import deque
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from flows import conversation
@@ -58,6 +58,8 @@ _LENGTH = struct.Struct("!I")
 ANSWER_WITHIN_SECONDS = 2.0
 MAX_WAITING = 1000
 WARM_UP_TEXT = "mijn kind slaapt slecht"  # not from any parent
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +143,10 @@ class NluWorker:
 
         None if the worker cannot give it: the app then decides the turn itself.
         """
-        result: WorkerTurn | None = await self._ask(("turn", channel, state, event, now))
+        # Plain values: a dataclass and an aware datetime pickle slowly (in Python code).
+        moment = (now - _EPOCH) // _MICROSECOND
+        request = ("turn", channel, state, event.text, event.button, moment)
+        result: WorkerTurn | None = await self._ask(request)
         return result
 
     async def _ask(self, request: tuple[Any, ...]) -> Any:
@@ -280,9 +285,11 @@ def _answer(
 ) -> object:
     if request[0] == "parse":
         return nlu.parse(request[1])
-    _, channel, blob, event, now = request
+    _, channel, blob, text, button, moment = request
     if cipher is None or channel not in contexts:
         return None
+    event = ParentText(text, button=button)
+    now = _EPOCH + timedelta(microseconds=moment)
     state = (
         ConversationState()
         if blob is None
