@@ -85,7 +85,7 @@ class FieldCipher:
     def lookup(self, *parts: str) -> str:
         """A keyed hash (HMAC-SHA256) of e.g. channel and chat id: findable, not readable."""
         message = "\x1f".join(parts).encode("utf-8")
-        return hmac.new(self._lookup_key, message, hashlib.sha256).hexdigest()
+        return hmac.digest(self._lookup_key, message, "sha256").hex()
 
 
 def load_or_create_key_file(path: Path) -> bytes:

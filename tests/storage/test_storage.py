@@ -130,3 +130,11 @@ def test_the_head_revision_constant_is_alembics_head() -> None:
     from storage.database import HEAD_REVISION, alembic_config
 
     assert ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD_REVISION
+
+
+def test_lookup_keys_stay_the_same_across_versions() -> None:
+    """Stored conversations are found by this hash: it must never change for a key."""
+    cipher = FieldCipher([b"JZ8n3QpNf4rnUu4nWJIpIY0yUq3Qf3c1xYzq9Vd1h7M="])
+    assert cipher.lookup("telegram", "123456789") == (
+        "54cf952ca2f335c978db5ad58a032c7dcb2abab051c62e742ae5e62999bf060d"
+    )
