@@ -114,10 +114,14 @@ async def test_the_app_uses_the_worker_and_reads_plain_answers_itself(runtime: R
     assert len(parents.sent) >= 3  # every message was answered
 
 
-async def test_a_dead_worker_changes_nothing_for_parents(runtime: Runtime) -> None:
+async def test_a_dead_worker_changes_nothing_for_parents(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
     worker = runtime.nlu_worker
     assert worker is not None
-    read = counting(runtime)
+    app = runtime.app
+    await app.handle_parent("console", "p5", ParentText(QUESTION))  # decided there
+    decided = turns_decided_here(monkeypatch)
     up = runtime.app.metrics.registry.get_sample_value
     assert up("cjgbot_nlu_worker_up") == 1.0
     os.kill(worker.pid, signal.SIGKILL)
@@ -131,11 +135,14 @@ async def test_a_dead_worker_changes_nothing_for_parents(runtime: Runtime) -> No
             break
         await asyncio.sleep(0.02)
     assert gone(worker.pid)  # collected: no zombie left while the bot runs on
-    app = runtime.app
-    await app.handle_parent("console", "p2", ParentText("mijn dochter van 3 slaapt heel slecht"))
-    assert read == ["mijn dochter van 3 slaapt heel slecht"]  # read in the process instead
+    await app.handle_parent("console", "p5", ParentText("Veldhoven"))
+    assert decided == ["Veldhoven"]  # the turn is decided here, from the stored state
     parents = app.parents["console"]
     assert isinstance(parents, RecordingParents)
+    assert "hoe oud" in parents.texts("p5")[-1].lower()  # the next question: the age
+    read = counting(runtime)
+    await app.handle_parent("console", "p2", ParentText("mijn dochter van 3 slaapt heel slecht"))
+    assert read == ["mijn dochter van 3 slaapt heel slecht"]  # read in the process instead
     assert any("slaap" in text.lower() for text in parents.texts("p2"))
 
 
@@ -221,9 +228,7 @@ async def test_a_state_changed_meanwhile_is_decided_again_here(
             found = await repo.find_conversation("console", "p4")
             assert found is not None
             found.state.language = "en"  # say, the parent asked for English
-            await repo.save_conversation(
-                found.id, "console", "p4", found.state, app.clock(), None
-            )
+            await repo.save_conversation(found.id, "console", "p4", found.state, app.clock(), None)
         return decided
 
     monkeypatch.setattr(worker, "turn", turn_then_another_instance_saves)
