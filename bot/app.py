@@ -1,7 +1,9 @@
 """The app: the composition root that runs the flows and executes their actions.
 
 channel adapter --event--> App --(state, event, now)--> flows --(state, actions)--> App
-The App loads and saves state in one transaction per event, then delivers messages.
+The App loads and saves state in one transaction per event, then delivers messages. With
+an NLU worker process, the flows of a text message run there (`_turn_in_worker`): the App
+stores the turn only if the stored state is still the one the worker started from.
 """
 
 from __future__ import annotations
