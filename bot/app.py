@@ -96,31 +96,51 @@ def utc_now() -> datetime:
 
 
 class _Recent:
-    """At most `size` entries, none kept longer than `seconds` after it was put."""
+    """At most `size` entries, none kept longer than `seconds` after it was put.
+
+    Expired entries go within `seconds` even when nothing is put or asked any more (a
+    timer runs while the memory holds any).
+    """
 
     def __init__(self, size: int, seconds: float) -> None:
         self.size = size
         self.seconds = seconds
         self._entries: OrderedDict[str, tuple[float, Any]] = OrderedDict()
+        self._timer: asyncio.TimerHandle | None = None
 
     def get(self, key: str, default: Any) -> Any:
+        self.prune()
         entry = self._entries.get(key)
-        if entry is None or time.monotonic() - entry[0] > self.seconds:
-            return default
-        return entry[1]
+        return default if entry is None else entry[1]
 
     def put(self, key: str, value: Any) -> None:
-        now = time.monotonic()
-        self._entries[key] = (now, value)
+        self._entries[key] = (time.monotonic(), value)
         self._entries.move_to_end(key)
-        entries = self._entries
-        while entries and (
-            len(entries) > self.size or now - next(iter(entries.values()))[0] > self.seconds
-        ):
-            entries.popitem(last=False)
+        if len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+        if self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self.seconds, self._on_timer)
 
     def pop(self, key: str) -> None:
         self._entries.pop(key, None)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def prune(self) -> None:
+        """Drop the entries older than `seconds` (the oldest come first)."""
+        entries = self._entries
+        oldest = time.monotonic() - self.seconds
+        while entries and next(iter(entries.values()))[0] < oldest:
+            entries.popitem(last=False)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self.prune()
+        if self._entries:  # look again when the oldest left expires
+            wait = next(iter(self._entries.values()))[0] + self.seconds - time.monotonic()
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_later(max(wait, 0.0) + 0.01, self._on_timer)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -270,6 +290,8 @@ class App:
         Then, or when the worker is away, the turn is decided here, on the state as it is.
         """
         worker = self.nlu_worker
+        if worker is not None and not worker.alive and len(self._stored_states):
+            self._stored_states.clear()  # for the worker's turns only: no use any more
         if (
             worker is None
             or not worker.alive
@@ -286,11 +308,13 @@ class App:
         now = self.clock()
         decided = await worker.turn(channel, seen[1] if seen else None, event, now)
         if decided is None:
+            self.metrics.turns_redone.labels("worker").inc()
             return False
         outbox = Outbox()
         async with self.store.transaction() as repo:
             if await repo.stored_conversation(channel, address, True, key) != seen:
                 self._stored_states.pop(key)
+                self.metrics.turns_redone.labels("changed").inc()
                 return False
             turn = _Turn("ParentText", decided.step, decided.actions, None, decided.state)
             conv_id, forget = await self._store_turn(

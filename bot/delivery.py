@@ -81,8 +81,8 @@ class Dispatcher:
                         continue
                     return sent
                 blocked = await self._deliver_batch(batch, sent)
-                if blocked or (len(batch) < BATCH and not self._again):
-                    return sent
+                if (blocked or len(batch) < BATCH) and not self._again:
+                    return sent  # (a blocked target waits out its backoff in the claim)
 
     async def _deliver_batch(self, batch: list[Delivery], sent: Counter[str]) -> bool:
         blocked: set[str] = set()

@@ -144,8 +144,10 @@ class NluWorker:
         None if the worker cannot give it: the app then decides the turn itself.
         """
         # Plain values: a dataclass and an aware datetime pickle slowly (in Python code).
+        # The time goes as microseconds, with its zone only when that is not UTC.
         moment = (now - _EPOCH) // _MICROSECOND
-        request = ("turn", channel, state, event.text, event.button, moment)
+        zone = None if now.tzinfo is UTC else now.tzinfo
+        request = ("turn", channel, state, event.text, event.button, moment, zone)
         result: WorkerTurn | None = await self._ask(request)
         return result
 
@@ -266,7 +268,8 @@ def _serve(
             try:
                 request = pickle.loads(stream.read(size))  # noqa: S301 (from the bot)
                 result: object = _answer(nlu, contexts, cipher, request)
-            except Exception:  # the bot does this one itself (and logs what goes wrong)
+            except Exception as exc:  # the bot does this one itself (and logs it too)
+                log.warning("nlu_worker_request_failed", extra={"status": type(exc).__name__})
                 result = None
             data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
             stream.write(_LENGTH.pack(len(data)) + data)
@@ -285,11 +288,13 @@ def _answer(
 ) -> object:
     if request[0] == "parse":
         return nlu.parse(request[1])
-    _, channel, blob, text, button, moment = request
+    _, channel, blob, text, button, moment, zone = request
     if cipher is None or channel not in contexts:
         return None
     event = ParentText(text, button=button)
     now = _EPOCH + timedelta(microseconds=moment)
+    if zone is not None:
+        now = now.astimezone(zone)
     state = (
         ConversationState()
         if blob is None

@@ -33,6 +33,12 @@ class Metrics:
         self.handover_events = Counter(
             "cjgbot_handover_events", "Handover transitions", ["event"], registry=self.registry
         )
+        self.turns_redone = Counter(
+            "cjgbot_worker_turns_redone",
+            "Turns the bot decided again itself: the worker gave none, or the state changed",
+            ["reason"],
+            registry=self.registry,
+        )
         self.errors = Counter(
             "cjgbot_errors", "Errors while handling an event", ["where"], registry=self.registry
         )

@@ -152,25 +152,27 @@ async def test_parents_handing_over_at_once_do_not_wait_for_each_others_posts(
         for text in INTAKE[:-1]:
             await app.handle_parent("console", address, ParentText(text))
     real_post = rooms.post
-    first_flush_running = asyncio.Event()
+    first_flush_running, homeserver_answers = asyncio.Event(), asyncio.Event()
 
     async def slow_homeserver(*args, **kwargs):  # type: ignore[no-untyped-def]
         first_flush_running.set()
-        await asyncio.sleep(0.05)
+        await homeserver_answers.wait()
         return await real_post(*args, **kwargs)
 
     rooms.post = slow_homeserver  # type: ignore[method-assign]
     first = asyncio.create_task(app.handle_parent("console", "chat-1", ParentText("ja")))
     await first_flush_running.wait()
     # While chat-1's posts are on their way, two more parents confirm: they are answered
-    # without waiting for that delivery to end.
+    # without waiting for that delivery to end (it has not ended).
     await asyncio.wait_for(
         asyncio.gather(
             app.handle_parent("console", "chat-2", ParentText("ja")),
             app.handle_parent("console", "chat-3", ParentText("ja")),
         ),
-        timeout=0.04,
+        timeout=10,
     )
+    assert not first.done() and rooms.posts == []
+    homeserver_answers.set()
     await first  # and the running flush delivered their posts too, before it ended
     lumens = rooms.in_room("lumens")
     assert len(lumens) == 3 and all(f"nr. {n}" in lumens[n - 1] for n in (1, 2, 3))

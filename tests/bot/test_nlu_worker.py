@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text as text_sql
 
 from bot.config import Settings, load_settings
 from bot.runtime import Runtime, build_runtime
@@ -120,8 +121,9 @@ async def test_a_dead_worker_changes_nothing_for_parents(
     worker = runtime.nlu_worker
     assert worker is not None
     app = runtime.app
-    await app.handle_parent("console", "p5", ParentText(QUESTION))  # decided there
     decided = turns_decided_here(monkeypatch)
+    await app.handle_parent("console", "p5", ParentText(QUESTION))
+    assert decided == []  # decided in the worker
     up = runtime.app.metrics.registry.get_sample_value
     assert up("cjgbot_nlu_worker_up") == 1.0
     os.kill(worker.pid, signal.SIGKILL)
@@ -171,10 +173,18 @@ async def test_a_hanging_worker_is_stopped_and_the_bot_reads_by_itself(
     assert read == [QUESTION]
 
 
+CRISIS_FIRST = ["ik wil niet meer leven", "ja"]  # a handover on a brand-new conversation
+FORGET = ["hoi", "mijn dochter van 3 slaapt heel slecht", "/vergeet", "ja", "hallo"]
+
+
+@pytest.mark.parametrize(
+    "script", [SCRIPT, CRISIS_FIRST, FORGET], ids=["intake", "crisis", "forget"]
+)
 async def test_the_worker_decides_turns_as_the_bot_itself_does(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, script: list[str]
 ) -> None:
     """The same parent, the same answers, posts and stored state, with or without it."""
+    from flows.events import parse_command
     from support.app import Clock
     from support.flows import at
 
@@ -183,33 +193,35 @@ async def test_the_worker_decides_turns_as_the_bot_itself_does(
         place = tmp_path / str(worker)
         place.mkdir()
         rooms = RecordingRooms()
-        clock = Clock(at("2026-11-25 21:30"))
+        clock = Clock(at("2026-11-30 23:59"))  # the month changes on the way (registrations)
         runtime = await build_runtime(with_worker(place, worker), rooms, clock=clock)
         assert (runtime.nlu_worker is not None) == worker
         parents = RecordingParents()
         runtime.app.add_parent_channel("console", parents)
         decided = turns_decided_here(monkeypatch)
-        for text in SCRIPT:
-            await runtime.app.handle_parent("console", "p1", ParentText(text))
+        for text in script:
+            event = parse_command(text) or ParentText(text)
+            await runtime.app.handle_parent("console", "p1", event)
             clock.advance(seconds=30)
         monkeypatch.undo()
         async with runtime.store.transaction() as repo:
             found = await repo.find_conversation("console", "p1")
             handovers = await repo.open_handovers()
-        assert found is not None
+            months = await repo.session.execute(text_sql("SELECT month FROM registrations"))
         transcripts.append(
             (
                 parents.texts("p1"),
                 [(room, text) for room, text, _ in rooms.posts],
-                found.state.model_dump(),
+                found.state.model_dump() if found else None,
                 [(h.number, h.details) for h in handovers],
+                sorted(row[0] for row in months.all()),
             )
         )
-        assert decided == ([] if worker else SCRIPT)  # all in the worker, or all here
+        texts = [t for t in script if parse_command(t) is None]
+        assert [d for d in decided if d in texts] == ([] if worker else texts)
         await runtime.close()
     with_it, without = transcripts
     assert with_it == without
-    assert "doorgegeven" in with_it[0][-1]  # it reached the handover
 
 
 async def test_a_state_changed_meanwhile_is_decided_again_here(
@@ -277,3 +289,35 @@ def test_the_worker_is_off_with_a_rasa_server_or_when_switched_off() -> None:
     off = load_settings(environ={"CJGBOT__NLU__WORKER_PROCESS": "false"})
     assert not rasa.nlu.use_worker_process()
     assert not off.nlu.use_worker_process()
+
+
+def test_a_parent_text_carries_nothing_the_worker_would_drop() -> None:
+    """The worker is asked with the text and the button: a new field must go along too."""
+    assert {f.name for f in dataclasses.fields(ParentText)} == {"text", "nlu", "button"}
+
+
+async def test_states_kept_for_the_worker_go_after_their_time_unasked() -> None:
+    from bot.app import _Recent
+
+    kept = _Recent(size=2, seconds=0.05)
+    kept.put("a", b"state a")
+    kept.put("b", b"state b")
+    kept.put("c", b"state c")
+    assert kept.get("a", None) is None and kept.get("c", None) == b"state c"  # the oldest left
+    await asyncio.sleep(0.2)  # nothing put or asked meanwhile
+    assert len(kept) == 0
+
+
+async def test_a_dead_workers_kept_states_are_dropped(runtime: Runtime) -> None:
+    app = runtime.app
+    worker = runtime.nlu_worker
+    assert worker is not None
+    await app.handle_parent("console", "p6", ParentText(QUESTION))
+    assert len(app._stored_states) == 1
+    os.kill(worker.pid, signal.SIGKILL)
+    for _ in range(100):
+        if not worker.alive:
+            break
+        await asyncio.sleep(0.02)
+    await app.handle_parent("console", "p6", ParentText("Veldhoven"))
+    assert len(app._stored_states) == 0
