@@ -75,26 +75,20 @@ class NluWorker:
     """The bot's side of one worker process (see the module docstring)."""
 
     def __init__(
-        self,
-        pid: int,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
-        contexts: dict[str, FlowContext],
-        cipher: FieldCipher | None,
-    ):
+        self, pid: int, contexts: dict[str, FlowContext], cipher: FieldCipher | None
+    ) -> None:
         self.pid = pid
         # What the worker decides turns with (copies of these objects): the app gives it a
         # turn only with these very ones.
         self.contexts = dict(contexts)
         self.cipher = cipher
-        self._reader = reader
-        self._writer = writer
+        self._transport: asyncio.Transport | None = None
+        self._closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiting: deque[asyncio.Future[Any]] = deque()
         self._alive = True
         self._answers = 0  # read so far: the worker's progress
         self._watchdog: asyncio.Handle | None = None  # armed while texts wait
         self._reaped: asyncio.Future[None] | None = None
-        self._reading = asyncio.create_task(self._read_answers())
 
     @classmethod
     async def start(
@@ -119,9 +113,11 @@ class NluWorker:
             finally:
                 os._exit(1)
         theirs.close()
-        reader, writer = await asyncio.open_connection(sock=ours)
+        worker = cls(pid, contexts, cipher)
+        loop = asyncio.get_running_loop()
+        await loop.create_connection(lambda: _Answers(worker), sock=ours)
         log.info("nlu_worker_started")
-        return cls(pid, reader, writer, contexts, cipher)
+        return worker
 
     @property
     def alive(self) -> bool:
@@ -158,7 +154,8 @@ class NluWorker:
         loop = asyncio.get_running_loop()
         answer: asyncio.Future[Any] = loop.create_future()
         self._waiting.append(answer)
-        self._writer.write(_LENGTH.pack(len(data)) + data)
+        assert self._transport is not None
+        self._transport.write(_LENGTH.pack(len(data)) + data)
         if self._watchdog is None:
             self._watch(loop)
         return await answer
@@ -185,35 +182,37 @@ class NluWorker:
         with contextlib.suppress(ProcessLookupError):
             os.kill(self.pid, signal.SIGKILL)  # its socket closes: every waiting text gives up
 
-    async def _read_answers(self) -> None:
+    def _answered(self, data: bytes) -> None:
+        """One answer arrived (answers come in the order asked)."""
+        answer = self._waiting.popleft()
+        self._answers += 1
         try:
-            while True:
-                (size,) = _LENGTH.unpack(await self._reader.readexactly(_LENGTH.size))
-                data = await self._reader.readexactly(size)
-                answer = self._waiting.popleft()  # answers come in the order asked
-                self._answers += 1
-                if not answer.done():
-                    answer.set_result(pickle.loads(data))  # noqa: S301 (our own worker)
-        except Exception:  # it died, or an answer cannot be read: the bot reads by itself
-            if self._alive:
-                log.warning("nlu_worker_stopped")
-        finally:
-            self._alive = False
-            if self._watchdog is not None:
-                self._watchdog.cancel()
-            while self._waiting:
-                _give_up(self._waiting.popleft())
-            self._collect_exit_status()
+            result = pickle.loads(data)  # noqa: S301 (our own worker)
+        except Exception:
+            _give_up(answer)
+            raise
+        if not answer.done():
+            answer.set_result(result)
+
+    def _stopped(self, unreadable: bool) -> None:
+        """The socket closed (the worker died, or the bot closes it) or an answer was bad."""
+        if self._alive:
+            log.warning("nlu_worker_stopped")
+        self._alive = False
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+        while self._waiting:
+            _give_up(self._waiting.popleft())
+        if unreadable and self._transport is not None:
+            self._transport.close()
+        self._collect_exit_status()
 
     async def close(self) -> None:
         """Stop the worker and wait for it to exit (it ends when its socket closes)."""
         self._alive = False
-        self._writer.close()
-        with contextlib.suppress(ConnectionError, OSError):
-            await self._writer.wait_closed()
-        self._reading.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._reading
+        if self._transport is not None:
+            self._transport.close()
+        await self._closed
         await self._collect_exit_status()
 
     def _collect_exit_status(self) -> asyncio.Future[None]:
@@ -221,6 +220,42 @@ class NluWorker:
         if self._reaped is None:
             self._reaped = asyncio.ensure_future(asyncio.to_thread(_reap, self.pid))
         return self._reaped
+
+
+class _Answers(asyncio.Protocol):
+    """The bot's end of the socket pair: each answer goes to its request as it arrives.
+
+    (No reading task in between: the parent's message goes on one loop turn sooner.)
+    """
+
+    def __init__(self, worker: NluWorker) -> None:
+        self.worker = worker
+        self.buffer = bytearray()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.worker._transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self.buffer
+        buffer += data
+        start = 0
+        try:
+            while len(buffer) - start >= _LENGTH.size:
+                (size,) = _LENGTH.unpack_from(buffer, start)
+                end = start + _LENGTH.size + size
+                if len(buffer) < end:
+                    break
+                self.worker._answered(bytes(buffer[start + _LENGTH.size : end]))
+                start = end
+        except Exception:  # an answer that cannot be read: the bot reads by itself
+            self.worker._stopped(unreadable=True)
+        finally:
+            del buffer[:start]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.worker._stopped(unreadable=False)
+        if not self.worker._closed.done():
+            self.worker._closed.set_result(None)
 
 
 def _give_up(answer: asyncio.Future[Any]) -> None:

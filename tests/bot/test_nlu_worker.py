@@ -291,6 +291,31 @@ def test_the_worker_is_off_with_a_rasa_server_or_when_switched_off() -> None:
     assert not off.nlu.use_worker_process()
 
 
+async def test_an_answer_that_cannot_be_read_stops_the_worker_not_the_parent(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.nlu_worker as nlu_worker
+
+    worker = runtime.nlu_worker
+    assert worker is not None
+
+    def unreadable(data: bytes) -> object:
+        raise ValueError("not a pickle")
+
+    monkeypatch.setattr(nlu_worker.pickle, "loads", unreadable)
+    assert await asyncio.wait_for(worker.parse(QUESTION), 5) is None  # no wait for ever
+    monkeypatch.undo()
+    assert not worker.alive
+    await runtime.app.handle_parent("console", "p7", ParentText(QUESTION))
+    parents = runtime.app.parents["console"]
+    assert isinstance(parents, RecordingParents) and parents.texts("p7")
+    for _ in range(300):  # its socket was closed: it exits and is collected
+        if gone(worker.pid):
+            break
+        await asyncio.sleep(0.02)
+    assert gone(worker.pid)
+
+
 def test_a_parent_text_carries_nothing_the_worker_would_drop() -> None:
     """The worker is asked with the text and the button: a new field must go along too."""
     assert {f.name for f in dataclasses.fields(ParentText)} == {"text", "nlu", "button"}
