@@ -145,7 +145,8 @@ class NluSettings(_Strict):
     rasa_url: str | None = None
     fallback_threshold: float | None = Field(default=None, ge=0, le=1)
     cache_dir: Path | None = None
-    # Read messages in a second process (on a second core) while the bot answers others.
+    # Read messages and decide the answers in a second process (on a second core) while
+    # the bot stores and delivers others.
     # "auto": when this process may use more than one core. Embedded backend only.
     worker_process: bool | Literal["auto"] = "auto"
 
