@@ -18,8 +18,9 @@ with in-memory gateways. Two measurements on the same database:
   most expensive message, with up to five room posts) arrive within a second or so, a
   worst case.
 
-  With more than one core the bot reads messages in an NLU worker process (as deployed);
-  `--no-worker` reads them in the bot's own process. CPU and memory are given for both.
+  With more than one core the bot reads messages and decides the answers in an NLU worker
+  process (as deployed); `--no-worker` does it all in the bot's own process. CPU and
+  memory are given for both; the at-rate line adds the bot's CPU per message at that rate.
 
     python bench/pipeline_latency.py [--conversations 1000] [--rate 500]
                                      [--arrivals poisson|constant] [--lockstep] [--db URL]
