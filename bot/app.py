@@ -13,11 +13,12 @@ import contextlib
 import logging
 import time
 import weakref
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+
+from cachetools import TTLCache
 
 from flows import conversation, handover
 from flows.actions import (
@@ -95,55 +96,31 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class _Recent:
+class _Recent(TTLCache[str, Any]):
     """At most `size` entries, none kept longer than `seconds` after it was put.
 
-    Expired entries go within `seconds` even when nothing is put or asked any more (a
-    timer runs while the memory holds any).
+    Expired entries go even when nothing is put or asked any more: a timer looks every
+    tenth of `seconds` while the cache holds any (an entry lives 0.9 of `seconds`).
     """
 
     def __init__(self, size: int, seconds: float) -> None:
-        self.size = size
-        self.seconds = seconds
-        self._entries: OrderedDict[str, tuple[float, Any]] = OrderedDict()
+        super().__init__(maxsize=size, ttl=seconds * 0.9, timer=time.monotonic)
+        self._every = seconds * 0.1
         self._timer: asyncio.TimerHandle | None = None
 
-    def get(self, key: str, default: Any) -> Any:
-        self.prune()
-        entry = self._entries.get(key)
-        return default if entry is None else entry[1]
-
     def put(self, key: str, value: Any) -> None:
-        self._entries[key] = (time.monotonic(), value)
-        self._entries.move_to_end(key)
-        if len(self._entries) > self.size:
-            self._entries.popitem(last=False)
+        self[key] = value
         if self._timer is None:
-            self._timer = asyncio.get_running_loop().call_later(self.seconds, self._on_timer)
+            self._timer = asyncio.get_running_loop().call_later(self._every, self._on_timer)
 
-    def pop(self, key: str) -> None:
-        self._entries.pop(key, None)
-
-    def clear(self) -> None:
-        self._entries.clear()
-
-    def prune(self) -> None:
-        """Drop the entries older than `seconds` (the oldest come first)."""
-        entries = self._entries
-        oldest = time.monotonic() - self.seconds
-        while entries and next(iter(entries.values()))[0] < oldest:
-            entries.popitem(last=False)
+    def pop(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        return super().pop(key, default)
 
     def _on_timer(self) -> None:
+        self.expire()
         self._timer = None
-        self.prune()
-        if self._entries:  # look again when the oldest left expires
-            wait = next(iter(self._entries.values()))[0] + self.seconds - time.monotonic()
-            loop = asyncio.get_running_loop()
-            self._timer = loop.call_later(max(wait, 0.0) + 0.01, self._on_timer)
-
-    def __len__(self) -> int:
-        return len(self._entries)
+        if len(self):
+            self._timer = asyncio.get_running_loop().call_later(self._every, self._on_timer)
 
 
 _UNKNOWN: Any = object()

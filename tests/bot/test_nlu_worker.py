@@ -16,6 +16,7 @@ from bot.config import Settings, load_settings
 from bot.runtime import Runtime, build_runtime
 from flows.events import ParentText
 from support.app import RecordingParents, RecordingRooms
+from support.polling import eventually
 
 QUESTION = "ons kind wordt gepest op school, kan iemand ons helpen?"  # to a partner
 TEXTS = [
@@ -127,15 +128,9 @@ async def test_a_dead_worker_changes_nothing_for_parents(
     up = runtime.app.metrics.registry.get_sample_value
     assert up("cjgbot_nlu_worker_up") == 1.0
     os.kill(worker.pid, signal.SIGKILL)
-    for _ in range(100):
-        if not worker.alive:
-            break
-        await asyncio.sleep(0.02)
+    await eventually(lambda: not worker.alive)
     assert not worker.alive and up("cjgbot_nlu_worker_up") == 0.0  # operators see it
-    for _ in range(100):
-        if gone(worker.pid):
-            break
-        await asyncio.sleep(0.02)
+    await eventually(lambda: gone(worker.pid))
     assert gone(worker.pid)  # collected: no zombie left while the bot runs on
     await app.handle_parent("console", "p5", ParentText("Veldhoven"))
     assert decided == ["Veldhoven"]  # the turn is decided here, from the stored state
@@ -163,10 +158,8 @@ async def test_a_hanging_worker_is_stopped_and_the_bot_reads_by_itself(
     assert await worker.parse(TEXTS[2]) is None  # the queue is full: at once, no wait
     assert await asyncio.gather(*waiting) == [None, None]  # too late: given up
     assert not worker.alive
-    for _ in range(100):  # and stopped for good (SIGKILL ends a stopped process too)
-        if gone(worker.pid):
-            break
-        await asyncio.sleep(0.05)
+    # and stopped for good (SIGKILL ends a stopped process too)
+    await eventually(lambda: gone(worker.pid))
     assert gone(worker.pid)
     read = counting(runtime)
     await runtime.app.handle_parent("console", "p3", ParentText(QUESTION))
@@ -309,10 +302,7 @@ async def test_an_answer_that_cannot_be_read_stops_the_worker_not_the_parent(
     await runtime.app.handle_parent("console", "p7", ParentText(QUESTION))
     parents = runtime.app.parents["console"]
     assert isinstance(parents, RecordingParents) and parents.texts("p7")
-    for _ in range(300):  # its socket was closed: it exits and is collected
-        if gone(worker.pid):
-            break
-        await asyncio.sleep(0.02)
+    await eventually(lambda: gone(worker.pid), within=6)  # its socket closed: it exits
     assert gone(worker.pid)
 
 
@@ -340,9 +330,6 @@ async def test_a_dead_workers_kept_states_are_dropped(runtime: Runtime) -> None:
     await app.handle_parent("console", "p6", ParentText(QUESTION))
     assert len(app._stored_states) == 1
     os.kill(worker.pid, signal.SIGKILL)
-    for _ in range(100):
-        if not worker.alive:
-            break
-        await asyncio.sleep(0.02)
+    await eventually(lambda: not worker.alive)
     await app.handle_parent("console", "p6", ParentText("Veldhoven"))
     assert len(app._stored_states) == 0

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -137,15 +137,6 @@ class World:
             await person.close()
         if self.admin is not None:
             await self.admin.close()
-
-
-async def eventually(check: Callable[[], bool], within: float = 5) -> bool:
-    """True as soon as `check()` is; False after `within` seconds."""
-    for _ in range(int(within * 20)):
-        if check():
-            return True
-        await asyncio.sleep(0.05)
-    return check()
 
 
 async def make_world(synapse: Synapse, settings: Settings, tmp: Path, **extra: Any) -> World:

@@ -17,8 +17,9 @@ from storage.crypto import FieldCipher
 from storage.database import open_database
 from storage.repository import Store
 from support.flows import FakeNlu
+from support.polling import eventually
 
-from .conftest import World, eventually, make_world
+from .conftest import World, make_world
 from .synapse import Synapse
 from .test_matrix_handover import PHONE, conversation
 
