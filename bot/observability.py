@@ -6,14 +6,15 @@ when Prometheus scrapes, so every instance reports the same truth.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from bot.local_http import Handler, LocalHttp, Response
 from storage.repository import Store
 
 log = logging.getLogger("cjgbot.http")
@@ -82,34 +83,31 @@ def make_http_app(
     metrics: Metrics,
     clock: Callable[[], datetime],
     status: Callable[[], dict[str, object]],
-) -> web.Application:
-    async def healthz(request: web.Request) -> web.Response:
+) -> dict[str, Handler]:
+    """The pages of the local port: /healthz (JSON; 503 while the database is unreachable)
+    and /metrics (Prometheus' text format)."""
+
+    async def healthz() -> Response:
         database = await store.ping()
         body = {
             "status": "ok" if database else "failing",
             "database": "ok" if database else "unreachable",
             **status(),
         }
-        return web.json_response(body, status=200 if database else 503)
+        return Response(200 if database else 503, json.dumps(body).encode(), "application/json")
 
-    async def metrics_page(request: web.Request) -> web.Response:
+    async def metrics_page() -> Response:
         try:
             await metrics.refresh(store, clock())
         except Exception:
             metrics.errors.labels("metrics").inc()
-        return web.Response(
-            body=generate_latest(metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST}
-        )
+        return Response(200, generate_latest(metrics.registry), CONTENT_TYPE_LATEST)
 
-    http = web.Application()
-    http.router.add_get("/healthz", healthz)
-    http.router.add_get("/metrics", metrics_page)
-    return http
+    return {"/healthz": healthz, "/metrics": metrics_page}
 
 
-async def start_http(http: web.Application, host: str, port: int) -> web.AppRunner:
-    runner = web.AppRunner(http, access_log=None)  # access logs could carry query strings
-    await runner.setup()
-    await web.TCPSite(runner, host, port).start()
+async def start_http(routes: dict[str, Handler], host: str, port: int) -> LocalHttp:
+    server = LocalHttp(routes)  # no access log: a query string could carry anything
+    await server.start(host, port)
     log.info("http_started", extra={"kind": "health"})
-    return runner
+    return server

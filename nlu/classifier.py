@@ -18,14 +18,13 @@ per-call validation. The compiled model is what gets cached with pickle under
 `~/.cache/cjgbot/nlu-<hash>.pkl`, so a start-up only loads it. The cache is an
 optimisation: when it cannot be read or written, the model is trained in memory.
 
-Scoring one message takes well under 0.1 ms. What it needs beyond the cached model is
-built at the first message (some 70 ms; not pickled, so the cache format and the
-start-up stay as they were):
+Scoring one message takes well under 0.1 ms. What it needs beyond the fitted model:
 
 * features (`_Features.sparse_row`): the word n-grams are counted per text; the char_wb
   n-grams of a word depend on that word only, so those of every word of the training
-  vocabulary are looked up once (`_Block.known_words`); other words are analysed per
-  call and never kept, so no message text stays in memory. tf-idf and the l2 norm are
+  vocabulary are looked up once (`_Tables.known_words`, pickled with the model: loading
+  them takes some 20 ms, building them 100 ms); other words are analysed per call and
+  never kept, so no message text stays in memory or in the cache. tf-idf and the l2 norm are
   computed in plain Python: on a few dozen features numpy's per-call overhead costs more.
 * model (`_Stacked`): the coefficients of all levels side by side in one matrix, so one
   gather and one matrix-vector product give every decision value; the calibration of
@@ -66,7 +65,7 @@ YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 log = logging.getLogger(__name__)
 
-MODEL_VERSION = "hier-svc-5"  # 5: plain pickle cache (loads in 30 ms, joblib took 400)
+MODEL_VERSION = "hier-svc-6"  # 5: plain pickle (30 ms, joblib took 400); 6: scoring tables
 MAX_FEATURE_CHARS = 1000
 DEFAULT_CACHE_DIR = Path("~/.cache/cjgbot")
 _CACHE_KEEP = 3
@@ -179,6 +178,19 @@ class _Block:
         return Counter(ids)
 
 
+@dataclass(frozen=True, slots=True)
+class _Tables:
+    """`_Features._scoring_tables`: pickled with the model; training words only."""
+
+    idf: list[float]  # by global feature id
+    known_words: tuple[dict[str, tuple[int, ...]], ...]  # per block (empty unless char_wb)
+
+
+def _char_range(spec: dict[str, object]) -> tuple[int, int]:
+    min_n, max_n = tuple(spec.get("ngram_range", (1, 1)))  # type: ignore[call-overload]
+    return int(min_n), int(max_n)
+
+
 @dataclass
 class _Features:
     """TF-IDF (sublinear tf, l2 norm per block) of several blocks, side by side."""
@@ -192,15 +204,19 @@ class _Features:
     def __post_init__(self) -> None:
         self._analyzers: list[Callable[[str], list[str]]] | None = None
         self._blocks: list[_Block] | None = None
+        self._tables: _Tables | None = None
 
     def __getstate__(self) -> dict[str, object]:
         state = dict(self.__dict__)
         state["_analyzers"] = state["_blocks"] = None
+        state["_tables"] = self._scoring_tables()  # 20 ms to load, 100+ ms to build
         return state
 
     def __setstate__(self, state: dict[str, object]) -> None:
+        tables = state.pop("_tables", None)
         self.__dict__.update(state)
         self.__post_init__()
+        self._tables = tables  # type: ignore[assignment]
 
     @classmethod
     def fit(cls, texts: Sequence[str]) -> tuple[_Features, object]:
@@ -225,9 +241,10 @@ class _Features:
             self._analyzers = [build_analyzer(s) for s in self.settings]
         return self._analyzers
 
-    def _scoring_blocks(self) -> list[_Block]:
-        """The blocks ready for scoring (built at first use)."""
-        if self._blocks is None:
+    def _scoring_tables(self) -> _Tables:
+        """What scoring needs beyond the fitted vocabularies: the idf of every feature id,
+        and per block the n-gram ids of each training word (for char_wb blocks)."""
+        if self._tables is None:
             words = [
                 word
                 for spec, vocab in zip(self.settings, self.vocabularies, strict=True)
@@ -238,20 +255,42 @@ class _Features:
             idf = np.zeros(self.size)
             for block_idf, offset in zip(self.idfs, self.offsets, strict=True):
                 idf[offset : offset + len(block_idf)] = block_idf
-            idf_list: list[float] = idf.tolist()
-            blocks = []
-            for analyzer, spec, vocab, offset in zip(
-                self._analyzer_list(), self.settings, self.vocabularies, self.offsets, strict=True
+            known_words: list[dict[str, tuple[int, ...]]] = []
+            for spec, vocab, offset in zip(
+                self.settings, self.vocabularies, self.offsets, strict=True
             ):
-                block = _Block(analyzer, vocab, offset, idf_list, None, {})
+                known: dict[str, tuple[int, ...]] = {}
                 if spec.get("analyzer") == "char_wb":
-                    min_n, max_n = tuple(spec.get("ngram_range", (1, 1)))  # type: ignore[call-overload]
-                    known = {
-                        w: tuple(block.ids(char_wb_word_ngrams(w, min_n, max_n))) for w in words
-                    }
-                    block = _Block(analyzer, vocab, offset, idf_list, (min_n, max_n), known)
-                blocks.append(block)
-            self._blocks = blocks
+                    min_n, max_n = _char_range(spec)
+                    for w in words:
+                        grams = char_wb_word_ngrams(w, min_n, max_n)
+                        known[w] = tuple(vocab[g] + offset for g in grams if g in vocab)
+                known_words.append(known)
+            self._tables = _Tables(idf.tolist(), tuple(known_words))
+        return self._tables
+
+    def _scoring_blocks(self) -> list[_Block]:
+        """The blocks ready for scoring (built at first use, from the cached tables)."""
+        if self._blocks is None:
+            tables = self._scoring_tables()
+            self._blocks = [
+                _Block(
+                    analyzer,
+                    vocab,
+                    offset,
+                    tables.idf,
+                    _char_range(spec) if spec.get("analyzer") == "char_wb" else None,
+                    known,
+                )
+                for analyzer, spec, vocab, offset, known in zip(
+                    self._analyzer_list(),
+                    self.settings,
+                    self.vocabularies,
+                    self.offsets,
+                    tables.known_words,
+                    strict=True,
+                )
+            ]
         return self._blocks
 
     def sparse_row(self, prepared: str) -> tuple[np.ndarray, np.ndarray]:

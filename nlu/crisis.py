@@ -90,9 +90,38 @@ def fold(text: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class _Source:
+    """One regex of the lexicon: as written (for errors) and with its fragments filled in."""
+
+    written: str
+    expanded: str
+    where: str
+
+
+@dataclass(frozen=True, slots=True)
 class _Rule:
     pattern: re.Pattern[str]
     unless: re.Pattern[str] | None
+
+
+def _compile(sources: list[_Source], name: str) -> re.Pattern[str]:
+    """One regex that matches where any of `sources` does.
+
+    Compiling is most of the lexicon's start-up (Python's regex compiler is written in
+    Python), so the rules are compiled once, joined; only when that fails is each one
+    compiled on its own, to name the one at fault.
+    """
+    try:
+        return re.compile("|".join(f"(?:{s.expanded})" for s in sources))
+    except re.error:
+        for source in sources:
+            try:
+                re.compile(source.expanded)
+            except re.error as exc:
+                raise ValueError(
+                    f"{name}: {source.where}: bad regex {source.written!r}: {exc}"
+                ) from exc
+        raise ValueError(f"{name}: the patterns cannot be joined into one regex") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,11 +136,9 @@ class _Category:
     guarded_any: tuple[re.Pattern[str], ...]
 
     @classmethod
-    def of(cls, rules: list[_Rule]) -> _Category:
-        plain = [r.pattern.pattern for r in rules if r.unless is None]
-        joined = re.compile("|".join(f"(?:{p})" for p in plain)) if plain else None
-        guarded = tuple(r for r in rules if r.unless is not None)
-        return cls(joined, guarded, _any_of([r.pattern for r in guarded]))
+    def of(cls, plain: list[_Source], guarded: list[_Rule], name: str) -> _Category:
+        joined = _compile(plain, name) if plain else None
+        return cls(joined, tuple(guarded), _any_of([r.pattern for r in guarded]))
 
     def first_match(self, prepared: str) -> str | None:
         if self.plain is not None:
@@ -139,12 +166,8 @@ class CrisisHit:
 class CrisisLexicon:
     """A compiled crisis lexicon."""
 
-    def __init__(
-        self,
-        categories: dict[str, list[_Rule]],
-        ignore: list[re.Pattern[str]],
-    ) -> None:
-        self._categories = {name: _Category.of(rules) for name, rules in categories.items()}
+    def __init__(self, categories: dict[str, _Category], ignore: list[re.Pattern[str]]) -> None:
+        self._categories = categories
         self._ignore = ignore
         self._ignore_any = _any_of(ignore)
 
@@ -165,34 +188,34 @@ class CrisisLexicon:
             str(k): "".join(str(v).split()) for k, v in (data.get("fragments") or {}).items()
         }
 
-        def expand(source: str, where: str) -> re.Pattern[str]:
+        def expand(source: str, where: str) -> _Source:
             def sub(m: re.Match[str]) -> str:
                 key = m.group(1)
                 if key not in fragments:
                     raise ValueError(f"{name}: {where}: unknown fragment {{{key}}}")
                 return f"(?:{fragments[key]})"
 
-            expanded = _FRAGMENT.sub(sub, source)
-            try:
-                return re.compile(expanded)
-            except re.error as exc:
-                raise ValueError(f"{name}: {where}: bad regex {source!r}: {exc}") from exc
+            return _Source(source, _FRAGMENT.sub(sub, source), where)
 
-        ignore = [expand(str(p), "ignore") for p in data.get("ignore") or []]
-        categories: dict[str, list[_Rule]] = {}
+        def compiled(source: _Source) -> re.Pattern[str]:
+            return _compile([source], name)
+
+        ignore = [compiled(expand(str(p), "ignore")) for p in data.get("ignore") or []]
+        categories: dict[str, _Category] = {}
         for cat, spec in data["categories"].items():
             patterns = spec.get("patterns") if isinstance(spec, dict) else None
             if not patterns:
                 raise ValueError(f"{name}: category {cat!r} has no patterns")
-            rules: list[_Rule] = []
+            plain: list[_Source] = []
+            guarded: list[_Rule] = []
             for entry in patterns:
-                if isinstance(entry, dict):
-                    pattern = expand(str(entry["pattern"]), str(cat))
-                    unless = expand(str(entry["unless"]), str(cat)) if entry.get("unless") else None
+                if isinstance(entry, dict) and entry.get("unless"):
+                    pattern = compiled(expand(str(entry["pattern"]), str(cat)))
+                    guarded.append(_Rule(pattern, compiled(expand(str(entry["unless"]), str(cat)))))
                 else:
-                    pattern, unless = expand(str(entry), str(cat)), None
-                rules.append(_Rule(pattern, unless))
-            categories[str(cat)] = rules
+                    source = entry["pattern"] if isinstance(entry, dict) else entry
+                    plain.append(expand(str(source), str(cat)))
+            categories[str(cat)] = _Category.of(plain, guarded, name)
         return cls(categories, ignore)
 
     def prepare(self, text: str) -> str:
