@@ -91,6 +91,13 @@ async def open_store(settings: Settings, cipher: FieldCipher | None = None) -> S
     return Store(engine, cipher)
 
 
+def settle_heap() -> None:
+    """Keep what was loaded so far out of the garbage collector's passes, for good (it
+    lives as long as the process), and let the collector run if start-up had paused it."""
+    gc.freeze()
+    gc.enable()
+
+
 class _NoModel:
     """For maintenance commands that never read a parent's message."""
 
@@ -117,7 +124,7 @@ async def build_runtime(
         # first so that the garbage collector does not copy their pages. It decides turns
         # with these contexts and the store's cipher.
         nlu.parse(WARM_UP_TEXT)
-        gc.freeze()
+        settle_heap()
         worker = await NluWorker.start(nlu, contexts, cipher)
     try:
         store = await open_store(settings, cipher)
@@ -133,7 +140,7 @@ async def build_runtime(
         app.nlu_worker = worker
         # What is loaded now lives as long as the process: keep it out of the garbage
         # collector's full passes (the NLU's vocabularies made those pauses long).
-        gc.freeze()
+        settle_heap()
     except BaseException:
         if worker is not None:
             await worker.close()

@@ -17,7 +17,7 @@ from datetime import timedelta
 
 from bot.app import App
 from bot.channels.console import CHANNEL, make_console, run_console
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.delivery import keep_delivering
 from bot.instance import MATRIX_LEASE, Lease, instance_id
 from bot.nlu_worker import WARM_UP_TEXT
@@ -59,29 +59,35 @@ async def run_service(settings: Settings) -> None:
 
     ttl = timedelta(seconds=settings.service.lease_seconds)
     lease = Lease(runtime.store, "scheduler", me, app.clock, ttl=ttl)
-    lease.start()
     matrix_lease = None
     if matrix is not None:
         name = f"{MATRIX_LEASE}:{matrix.user_id}"[:64]  # the column holds 64
         matrix_lease = Lease(runtime.store, name, me, app.clock, ttl)
-        matrix_lease.start()
-    sweeper = Sweeper(app, settings.retention.audit_days, settings.retention.sweep_batch_size)
-    scheduler = start_scheduler(
-        app, sweeper, settings.retention.sweep_interval_minutes, may_run=lambda: lease.held
-    )
     http = None
-    if settings.service.http_port:
+    if settings.service.http_port:  # first: it tells that this instance is up
         status = lambda: {  # noqa: E731
             "instance": me,
             "scheduler_lease": lease.held,
             "matrix_lease": matrix_lease.held if matrix_lease else None,
             "nlu_worker": None if app.nlu_worker is None else app.nlu_worker.alive,
         }
-        http = await start_http(
-            make_http_app(runtime.store, app.metrics, app.clock, status),
-            settings.service.http_host,
-            settings.service.http_port,
-        )
+        host, port = settings.service.http_host, settings.service.http_port
+        try:
+            http = await start_http(
+                make_http_app(runtime.store, app.metrics, app.clock, status), host, port
+            )
+        except OSError as exc:  # e.g. the port is taken
+            await runtime.close()
+            raise ConfigError(
+                f"service.http_port: cannot listen on {host}:{port}: {exc.strerror}"
+            ) from None
+    lease.start()
+    if matrix_lease is not None:
+        matrix_lease.start()
+    sweeper = Sweeper(app, settings.retention.audit_days, settings.retention.sweep_batch_size)
+    scheduler = start_scheduler(
+        app, sweeper, settings.retention.sweep_interval_minutes, may_run=lambda: lease.held
+    )
     telegram = None
     if settings.channel_enabled("telegram"):
         from bot.channels.telegram import TelegramChannel, telegram_settings

@@ -89,6 +89,13 @@ class FieldCipher:
 
 
 def load_or_create_key_file(path: Path) -> bytes:
+    try:
+        return _load_or_create_key_file(path)
+    except OSError as exc:  # e.g. a directory, no permission, a read-only disk
+        raise KeyError_(f"key file {path} cannot be read or created: {exc.strerror}") from exc
+
+
+def _load_or_create_key_file(path: Path) -> bytes:
     if path.exists():
         mode = path.stat().st_mode & 0o777
         if mode & 0o077:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -86,6 +87,27 @@ async def test_sigterm_stops_gracefully(
     events = [line["event"] for line in lines]
     assert "service_started" in events and "service_stopped" in events
     assert "Traceback" not in log.read_text()
+
+
+async def test_a_taken_port_is_a_clear_error(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = service_env(tmp_path, await new_database_url(tmp_path), port,
+                          Fernet.generate_key().decode(),
+                          tmp_path_factory.getbasetemp() / "nlu-cache")
+        log = tmp_path / "service.log"
+        process = start(env, log)
+        try:
+            assert process.wait(timeout=120) == 2
+        finally:
+            process.kill()
+    text = log.read_text()
+    assert f"cjgbot: service.http_port: cannot listen on 127.0.0.1:{port}" in text
+    assert "Traceback" not in text
 
 
 async def test_the_nlu_worker_ends_when_the_bot_is_killed(

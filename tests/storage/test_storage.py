@@ -77,6 +77,11 @@ def test_the_key_file_is_created_once_with_mode_0600(tmp_path: Path) -> None:
         load_or_create_key_file(path)
 
 
+def test_a_key_file_that_cannot_be_read_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(KeyError_, match="cannot be read or created: Is a directory"):
+        load_or_create_key_file(tmp_path)  # mode 0700: it passes the mode check
+
+
 def test_the_environment_key_wins_and_allows_rotation(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
