@@ -111,8 +111,12 @@ def _compile(sources: list[_Source], name: str) -> re.Pattern[str]:
     Python), so the rules are compiled once, joined; only when that fails is each one
     compiled on its own, to name the one at fault.
     """
+    if len(sources) == 1:
+        joined = sources[0].expanded  # as written: `_any_of` looks at how it starts
+    else:
+        joined = "|".join(f"(?:{s.expanded})" for s in sources)
     try:
-        return re.compile("|".join(f"(?:{s.expanded})" for s in sources))
+        return re.compile(joined)
     except re.error:
         for source in sources:
             try:

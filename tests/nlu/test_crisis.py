@@ -258,3 +258,24 @@ def test_bad_lexicon_is_rejected_with_a_clear_error() -> None:
         CrisisLexicon.from_dict({"categories": {"x": {"patterns": [r"{nope}"]}}})
     with pytest.raises(ValueError, match="bad regex"):
         CrisisLexicon.from_dict({"categories": {"x": {"patterns": ["(unclosed"]}}})
+
+
+def test_rules_with_an_unless_keep_their_quick_pre_check() -> None:
+    lexicon = CrisisLexicon.from_dict(
+        {
+            "categories": {
+                "weapon": {
+                    "patterns": [
+                        {"pattern": r"\bwapen\b", "unless": r"\bspeel"},
+                        {"pattern": r"\bmes\b", "unless": r"\bkeuken"},
+                    ]
+                }
+            },
+            "ignore": [r"\bdood ?moe\b", r"\bdat snijdt hout\b"],
+        }
+    )
+    (category,) = lexicon._categories.values()
+    assert len(category.guarded_any) == 1  # the two rules in one quick search
+    assert len(lexicon._ignore_any) == 1
+    assert lexicon.match("hij heeft een mes") == "weapon"
+    assert lexicon.match("het mes ligt in de keuken") is None
