@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from datetime import date, time
 from pathlib import Path
 from typing import Any, Literal
@@ -90,7 +91,10 @@ class LoketSettings(_Strict):
                 raise ValueError(f"roster.{day}: {person!r} is not listed under staff")
         return self
 
-    def office_hours(self) -> OfficeHours:
+    def office_hours(
+        self, known_holidays: Mapping[int, Mapping[date, str]] | None = None
+    ) -> OfficeHours:
+        """The loket's hours; `known_holidays`: see OfficeHours (bot.holiday_cache)."""
         return OfficeHours(
             weekdays=frozenset(WEEKDAYS.index(d) for d in self.weekdays),
             opens=self.opens,
@@ -98,6 +102,7 @@ class LoketSettings(_Strict):
             tz=ZoneInfo(self.timezone),
             extra_closed=frozenset(self.closed_dates),
             country=self.holidays_country,
+            known_holidays=known_holidays,
         )
 
 

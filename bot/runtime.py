@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from bot import holiday_cache
 from bot.app import App, utc_now
 from bot.config import ConfigError, Settings
 from bot.gateways import RoomGateway
@@ -63,10 +64,13 @@ def load_nlu(settings: Settings) -> Nlu:
 def flow_contexts(
     settings: Settings, nlu: Nlu, catalogue: Catalogue | None = None
 ) -> dict[str, FlowContext]:
+    from nlu.classifier import DEFAULT_CACHE_DIR
+
     catalogue = catalogue or Catalogue.load()
     faq = load_faq_answers()
     partners = settings.partner_map()
-    hours = settings.loket.office_hours()
+    cache_dir = settings.nlu.cache_dir or DEFAULT_CACHE_DIR  # the model's and the holidays'
+    hours = holiday_cache.office_hours(settings.loket, cache_dir, utc_now().date())
     return {
         channel: FlowContext(
             catalogue=catalogue,

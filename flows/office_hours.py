@@ -8,15 +8,13 @@ words them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from types import MappingProxyType
 from typing import Literal
 from zoneinfo import ZoneInfo
-
-import holidays
 
 LiberationDay = Literal["as_listed", "always", "never"]
 Relative = Literal["today", "tomorrow", "weekday", "date"]
@@ -32,6 +30,8 @@ def _calendar(
     country: str, subdivision: str | None, language: str, liberation_day: LiberationDay, year: int
 ) -> Mapping[date, str]:
     """Closed public holidays of one year, as an immutable date -> name mapping."""
+    import holidays  # here: importing it costs 0.1 s (all its countries), often not needed
+
     public = holidays.country_holidays(country, subdiv=subdivision, years=year, language=language)
     days: dict[date, str] = dict(public.items())
     liberation = date(year, *_LIBERATION_DAY)
@@ -53,6 +53,11 @@ class OfficeHours:
     `language`) plus `extra_closed` (e.g. the CJG's own closing days). Bevrijdingsdag (5 May) is
     closed as the package lists it (only in lustrum years) unless `liberation_day` says "always"
     or "never".
+
+    `known_holidays` may give the closed holidays of some years, as `closed_holidays`
+    computed them for the same calendar (e.g. kept from an earlier start): then the package
+    is not imported for those years, nor to check the calendar (country, subdivision,
+    language), which was checked then. Left None, the calendar is checked at once.
     """
 
     weekdays: frozenset[int]  # 0=Monday
@@ -64,6 +69,9 @@ class OfficeHours:
     subdivision: str | None = None
     language: str = "nl"
     liberation_day: LiberationDay = "as_listed"
+    known_holidays: Mapping[int, Mapping[date, str]] | None = field(
+        default=None, compare=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         if not self.weekdays or not self.weekdays <= frozenset(range(7)):
@@ -80,6 +88,12 @@ class OfficeHours:
             )
         if self.liberation_day != "as_listed" and self.country != "NL":
             raise ValueError("liberation_day applies to country NL only")
+        if self.known_holidays is None:
+            self._check_calendar()
+
+    def _check_calendar(self) -> None:
+        import holidays
+
         try:
             calendar = holidays.country_holidays(self.country, subdiv=self.subdivision)
         except NotImplementedError as exc:
@@ -94,10 +108,17 @@ class OfficeHours:
 
     def holiday_name(self, day: date) -> str | None:
         """The name of the public holiday on `day` that closes the loket, or None."""
-        calendar = _calendar(
-            self.country, self.subdivision, self.language, self.liberation_day, day.year
-        )
+        calendar = None if self.known_holidays is None else self.known_holidays.get(day.year)
+        if calendar is None:
+            calendar = _calendar(
+                self.country, self.subdivision, self.language, self.liberation_day, day.year
+            )
         return calendar.get(day)
+
+    def closed_holidays(self, years: Iterable[int]) -> dict[int, Mapping[date, str]]:
+        """The public holidays that close the loket in each of `years` (date -> name)."""
+        calendar = (self.country, self.subdivision, self.language, self.liberation_day)
+        return {year: _calendar(*calendar, year) for year in years}
 
     def is_working_day(self, day: date) -> bool:
         """Whether the loket is staffed at all on `day` (a date in the loket's time zone)."""
