@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot import holiday_cache
@@ -62,7 +62,7 @@ def load_nlu(settings: Settings) -> Nlu:
 
 
 def flow_contexts(
-    settings: Settings, nlu: Nlu, catalogue: Catalogue | None = None
+    settings: Settings, nlu: Nlu, catalogue: Catalogue | None = None, today: date | None = None
 ) -> dict[str, FlowContext]:
     from nlu.classifier import DEFAULT_CACHE_DIR
 
@@ -70,7 +70,8 @@ def flow_contexts(
     faq = load_faq_answers()
     partners = settings.partner_map()
     cache_dir = settings.nlu.cache_dir or DEFAULT_CACHE_DIR  # the model's and the holidays'
-    hours = holiday_cache.office_hours(settings.loket, cache_dir, utc_now().date())
+    today = today or utc_now().date()
+    hours = holiday_cache.office_hours(settings.loket, cache_dir, today)
     return {
         channel: FlowContext(
             catalogue=catalogue,
@@ -121,7 +122,7 @@ async def build_runtime(
     own_model = nlu is None and load_model
     if nlu is None:
         nlu = load_nlu(settings) if load_model else _NoModel()  # type: ignore[assignment]
-    contexts = flow_contexts(settings, nlu)
+    contexts = flow_contexts(settings, nlu, today=clock().date())
     if own_model and settings.nlu.use_worker_process():
         # Forked now, before the store's threads start. The model is shared with the
         # worker, its scoring tables too (built by a first parse, 70-130 ms), and frozen
