@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -12,6 +12,10 @@ from bot.app import App
 from bot.retention import Sweeper
 
 log = logging.getLogger("cjgbot.scheduler")
+
+# The first run after a start: soon (deletions that fell due while the bot was down), but
+# after the first parents and health checks (its first statements are compiled then).
+FIRST_RUN_SECONDS = 5.0
 
 
 async def _reminders(app: App, may_run: Callable[[], bool]) -> None:
@@ -38,19 +42,23 @@ def start_scheduler(
     interval_minutes: float,
     may_run: Callable[[], bool] = lambda: True,
 ) -> AsyncIOScheduler:
-    """Reminders and the sweep, every `interval_minutes` and once at start-up.
+    """Reminders and the sweep, every `interval_minutes`, the first time soon after
+    start-up (`FIRST_RUN_SECONDS`, or the interval if that is shorter).
 
     `may_run` is asked before each run: with several instances only the holder of the
     scheduler lease does the work, so it happens exactly once.
     """
     scheduler = AsyncIOScheduler(timezone=UTC)
+    first_run = datetime.now(UTC) + timedelta(
+        seconds=min(FIRST_RUN_SECONDS, interval_minutes * 60)
+    )
     for job_id, function, argument in (("reminders", _reminders, app), ("sweep", _sweep, sweeper)):
         scheduler.add_job(
             function,
             "interval",
             args=[argument, may_run],
             minutes=interval_minutes,
-            next_run_time=datetime.now(UTC),  # once at start-up too
+            next_run_time=first_run,
             max_instances=1,
             coalesce=True,
             id=job_id,

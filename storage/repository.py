@@ -156,6 +156,27 @@ _CLAIM = prepared(
 _DELIVERED = prepared(
     delete(_OUTBOX).where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
 )
+_LEASES = LeaseRow.__table__
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # a released lease expired long ago
+_THIS_LEASE = _LEASES.c.name == bindparam("lease_name")
+_TAKE_LEASE = prepared(
+    update(_LEASES)
+    .where(
+        _THIS_LEASE,
+        or_(
+            _LEASES.c.holder == bindparam("lease_holder"),
+            _LEASES.c.expires_at < bindparam("lease_now"),
+        ),
+    )
+    .values(holder=bindparam("lease_holder"), expires_at=bindparam("lease_until"))
+)
+_LEASE_EXISTS = prepared(select(_LEASES.c.name).where(_THIS_LEASE))
+_INSERT_LEASE = prepared(insert(_LEASES))
+_RELEASE_LEASE = prepared(
+    update(_LEASES)
+    .where(_THIS_LEASE, _LEASES.c.holder == bindparam("lease_holder"))
+    .values(expires_at=_EPOCH)
+)
 _INSERT_REGISTRATION = prepared(insert(RegistrationRow.__table__))
 _INSERT_ROOM_POST = prepared(insert(RoomPostRow.__table__))
 _INSERT_PARENT_MESSAGE = prepared(insert(ParentMessageRow.__table__))
@@ -776,29 +797,25 @@ class Repository:
         One UPDATE decides between instances (the database serialises it); a lease that does
         not exist yet is created, and of two instances inserting at once one fails.
         """
-        result = await self.session.execute(
-            update(LeaseRow)
-            .where(
-                LeaseRow.name == name,
-                or_(LeaseRow.holder == holder, LeaseRow.expires_at < now),
-            )
-            .values(holder=holder, expires_at=now + ttl)
-        )
+        lease = {"lease_name": name, "lease_holder": holder, "lease_now": now}
+        result = await self.session.execute(_TAKE_LEASE, {**lease, "lease_until": now + ttl})
         if result.rowcount:  # type: ignore[attr-defined]
             return True
-        if await self.session.get(LeaseRow, name) is not None:
+        if (await self.session.execute(_LEASE_EXISTS, lease)).scalar() is not None:
             return False
         try:
             async with self.session.begin_nested():
-                self.session.add(LeaseRow(name=name, holder=holder, expires_at=now + ttl))
+                await self.session.execute(
+                    _INSERT_LEASE, {"name": name, "holder": holder, "expires_at": now + ttl}
+                )
         except IntegrityError:
             return False
         return True
 
     async def release_lease(self, name: str, holder: str) -> None:
-        await self.session.execute(
-            delete(LeaseRow).where(LeaseRow.name == name, LeaseRow.holder == holder)
-        )
+        """Let another instance take the lease at once (the row stays, expired: the next
+        start renews it with the one UPDATE)."""
+        await self.session.execute(_RELEASE_LEASE, {"lease_name": name, "lease_holder": holder})
 
     # --- settings ---
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy import inspect
 
 from storage.crypto import ENV_KEY, FieldCipher, KeyError_, load_or_create_key_file
 from storage.database import create_engine, migrate, open_database
+from storage.repository import Store
 from support.databases import new_database_url
 
 TABLES = {
@@ -143,3 +145,29 @@ def test_lookup_keys_stay_the_same_across_versions() -> None:
     assert cipher.lookup("telegram", "123456789") == (
         "54cf952ca2f335c978db5ad58a032c7dcb2abab051c62e742ae5e62999bf060d"
     )
+
+
+async def test_leases_are_held_renewed_taken_over_and_released(tmp_path: Path) -> None:
+    store = Store(await open_database(await new_database_url(tmp_path)),
+                  FieldCipher([Fernet.generate_key()]))
+    now, ttl = datetime(2026, 11, 25, 12, tzinfo=UTC), timedelta(seconds=30)
+
+    async def take(holder: str, at: datetime) -> bool:
+        async with store.transaction() as repo:
+            return await repo.acquire_lease("scheduler", holder, at, ttl)
+
+    try:
+        assert await take("a", now)  # created
+        assert not await take("b", now + timedelta(seconds=10))  # a holds it
+        assert await take("a", now + timedelta(seconds=20))  # renewed until +50 s
+        assert not await take("b", now + timedelta(seconds=45))
+        assert await take("b", now + timedelta(seconds=51))  # a stopped renewing
+        assert not await take("a", now + timedelta(seconds=52))
+        async with store.transaction() as repo:
+            await repo.release_lease("scheduler", "a")  # not a's to release: no effect
+        assert not await take("a", now + timedelta(seconds=53))
+        async with store.transaction() as repo:
+            await repo.release_lease("scheduler", "b")
+        assert await take("a", now + timedelta(seconds=54))  # at once, not after the ttl
+    finally:
+        await store.close()
