@@ -162,8 +162,7 @@ class _Block:
     known_words: dict[str, tuple[int, ...]]
 
     def ids(self, grams: Sequence[str]) -> list[int]:
-        vocab, offset = self.vocabulary, self.offset
-        return [vocab[g] + offset for g in grams if g in vocab]
+        return _feature_ids(self.vocabulary, self.offset, grams)
 
     def counts(self, prepared: str) -> Counter[int]:
         """Occurrences per feature id of one prepared text."""
@@ -184,6 +183,11 @@ class _Tables:
 
     idf: list[float]  # by global feature id
     known_words: tuple[dict[str, tuple[int, ...]], ...]  # per block (empty unless char_wb)
+
+
+def _feature_ids(vocabulary: dict[str, int], offset: int, grams: Sequence[str]) -> list[int]:
+    """Global feature ids of the n-grams a block knows (the others are dropped)."""
+    return [vocabulary[g] + offset for g in grams if g in vocabulary]
 
 
 def _char_range(spec: dict[str, object]) -> tuple[int, int]:
@@ -264,7 +268,7 @@ class _Features:
                     min_n, max_n = _char_range(spec)
                     for w in words:
                         grams = char_wb_word_ngrams(w, min_n, max_n)
-                        known[w] = tuple(vocab[g] + offset for g in grams if g in vocab)
+                        known[w] = tuple(_feature_ids(vocab, offset, grams))
                 known_words.append(known)
             self._tables = _Tables(idf.tolist(), tuple(known_words))
         return self._tables
