@@ -310,11 +310,11 @@ def nlu_parse(ctx: click.Context, text: str) -> None:
 @click.pass_context
 def nlu_train(ctx: click.Context) -> None:
     """Train the embedded classifier now (it also trains itself when the data changed)."""
+    from bot.runtime import cache_dir
     from nlu.pipeline import Nlu
 
     settings = _settings(ctx.find_root())
-    kwargs = {"cache_dir": settings.nlu.cache_dir} if settings.nlu.cache_dir else {}
-    model = Nlu.load(retrain=True, **kwargs)
+    model = Nlu.load(cache_dir=cache_dir(settings), retrain=True)
     click.echo(f"trained on {model.n_examples} examples")
 
 

@@ -21,6 +21,7 @@ from dataclasses import replace
 from datetime import date
 from importlib.metadata import version
 from pathlib import Path
+from types import MappingProxyType
 
 from bot.config import LoketSettings
 from flows.office_hours import OfficeHours
@@ -68,7 +69,9 @@ def _read(path: Path) -> dict[int, Mapping[date, str]] | None:
     try:
         stored = json.loads(path.read_text(encoding="utf-8"))
         return {
-            int(year): {date.fromisoformat(day): str(name) for day, name in days.items()}
+            int(year): MappingProxyType(
+                {date.fromisoformat(day): str(name) for day, name in days.items()}
+            )
             for year, days in stored["years"].items()
         }
     except FileNotFoundError:

@@ -6,6 +6,7 @@ import gc
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot import holiday_cache
@@ -42,13 +43,17 @@ class Runtime:
         await self.store.close()
 
 
+def cache_dir(settings: Settings) -> Path:
+    """Where the trained model and the loket's holidays are kept between starts."""
+    from nlu.classifier import DEFAULT_CACHE_DIR
+
+    return settings.nlu.cache_dir or DEFAULT_CACHE_DIR
+
+
 def load_nlu(settings: Settings) -> Nlu:
     from nlu.pipeline import Nlu
 
-    kwargs = {}
-    if settings.nlu.cache_dir is not None:
-        kwargs["cache_dir"] = settings.nlu.cache_dir
-    nlu = Nlu.load(**kwargs)
+    nlu = Nlu.load(cache_dir=cache_dir(settings))
     if settings.nlu.fallback_threshold is not None:
         nlu.fallback_threshold = settings.nlu.fallback_threshold
     if settings.nlu.backend == "rasa":
@@ -64,14 +69,11 @@ def load_nlu(settings: Settings) -> Nlu:
 def flow_contexts(
     settings: Settings, nlu: Nlu, catalogue: Catalogue | None = None, today: date | None = None
 ) -> dict[str, FlowContext]:
-    from nlu.classifier import DEFAULT_CACHE_DIR
-
     catalogue = catalogue or Catalogue.load()
     faq = load_faq_answers()
     partners = settings.partner_map()
-    cache_dir = settings.nlu.cache_dir or DEFAULT_CACHE_DIR  # the model's and the holidays'
     today = today or utc_now().date()
-    hours = holiday_cache.office_hours(settings.loket, cache_dir, today)
+    hours = holiday_cache.office_hours(settings.loket, cache_dir(settings), today)
     return {
         channel: FlowContext(
             catalogue=catalogue,
